@@ -1,0 +1,3 @@
+//! Initramfs builder: manifest -> file tree -> newc cpio -> compression.
+//!
+//! It knows nothing of boards, QEMU or kernel configs.
