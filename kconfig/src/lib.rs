@@ -1,3 +1,30 @@
-//! Lossless model of Linux/busybox `.config` files: parse, edit, merge, diff.
+//! Lossless model of Linux/busybox `.config` files: parse, edit, merge, check, diff.
 //!
-//! It knows nothing of boards, QEMU or the rootfs.
+//! A [`Config`] keeps every line byte for byte, so printing it gives back what was parsed,
+//! and edits ([`Config::set`], [`Config::unset`], [`Config::remove`]) touch only the lines
+//! they must. [`merge`] follows `scripts/kconfig/merge_config.sh`, [`dropped`] reports what
+//! `olddefconfig` threw away, and [`SymbolIndex`] is a light scan of a Kconfig source tree
+//! for symbol types, `depends on` lines and typo suggestions.
+//!
+//! It is not a Kconfig implementation: it never computes defaults, `select`s or visibility,
+//! and it knows nothing of boards, QEMU or the rootfs.
+
+pub mod bench;
+mod check;
+mod config;
+mod diff;
+mod expr;
+mod line;
+mod merge;
+mod parse;
+mod symbol_index;
+mod value;
+
+pub use check::{dropped, Dropped, Explanation, Reason};
+pub use config::{Config, EditError};
+pub use diff::{unified_diff, SymbolDiff};
+pub use line::{Line, LineKind};
+pub use merge::{merge, Fragment, MergeOptions, Merged, Redefinition};
+pub use parse::ParseError;
+pub use symbol_index::{Definition, ScanError, Selector, SymbolIndex};
+pub use value::{quote, SymbolType, Tristate, Value, ValueError};

@@ -1,0 +1,200 @@
+//! A whole `.config` as a list of lines, with lookups and minimal edits.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::line::{Line, LineKind};
+use crate::parse::{error_at, line_kind, ParseError};
+use crate::value::Value;
+
+/// A `.config`, defconfig or fragment, kept line by line so that printing it (`Display`)
+/// gives back exactly the bytes it was parsed from, edits included only where made.
+#[derive(Debug, Clone)]
+pub struct Config {
+    prefix: String,
+    lines: Vec<Line>,
+    final_newline: bool,
+    /// Line index of the last assignment of each symbol: the one Kconfig obeys.
+    index: HashMap<String, usize>,
+}
+
+/// Why an edit was refused; the config is left as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// The name has characters a Kconfig symbol cannot have.
+    #[error("invalid symbol name `{0}`; use letters, digits and `_` only")]
+    InvalidSymbol(String),
+    /// A string value with a line break would not be one line of the file.
+    #[error("the value of {0} contains a line break; a .config value must fit on one line")]
+    LineBreak(String),
+}
+
+impl Config {
+    /// The prefix of Linux and busybox symbols.
+    pub const DEFAULT_PREFIX: &'static str = "CONFIG_";
+
+    /// An empty file whose symbols carry `prefix`.
+    pub fn new(prefix: &str) -> Config {
+        Config {
+            prefix: prefix.to_string(),
+            lines: Vec::new(),
+            final_newline: true,
+            index: HashMap::new(),
+        }
+    }
+
+    /// Parses a file whose symbols start with `CONFIG_`.
+    pub fn parse(text: &str) -> Result<Config, ParseError> {
+        Config::parse_with_prefix(text, Config::DEFAULT_PREFIX)
+    }
+
+    /// Parses a file whose symbols start with `prefix` (`BR2_` for Buildroot).
+    pub fn parse_with_prefix(text: &str, prefix: &str) -> Result<Config, ParseError> {
+        let (body, final_newline) = match text.strip_suffix('\n') {
+            Some(body) => (body, true),
+            None => (text, text.is_empty()),
+        };
+        let mut lines = Vec::new();
+        if !text.is_empty() {
+            for (i, line) in body.split('\n').enumerate() {
+                let kind = line_kind(line, prefix)
+                    .map_err(|(offset, expected)| error_at(line, i + 1, offset, expected))?;
+                lines.push(Line {
+                    text: line.to_string(),
+                    kind,
+                });
+            }
+        }
+        Ok(Config::from_lines(prefix, lines, final_newline))
+    }
+
+    pub(crate) fn from_lines(prefix: &str, lines: Vec<Line>, final_newline: bool) -> Config {
+        let mut config = Config {
+            prefix: prefix.to_string(),
+            lines,
+            final_newline,
+            index: HashMap::new(),
+        };
+        config.reindex();
+        config
+    }
+
+    fn reindex(&mut self) {
+        self.index.clear();
+        for (i, line) in self.lines.iter().enumerate() {
+            if let LineKind::Assignment { symbol, .. } = &line.kind {
+                self.index.insert(symbol.clone(), i);
+            }
+        }
+    }
+
+    /// The symbol prefix, such as `CONFIG_`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Every line in file order.
+    pub fn lines(&self) -> &[Line] {
+        &self.lines
+    }
+
+    /// Whether the text ended with `\n` (an empty file counts as ending with one).
+    pub fn has_final_newline(&self) -> bool {
+        self.final_newline
+    }
+
+    /// The value Kconfig would read for `symbol` (no prefix): its last assignment.
+    pub fn get(&self, symbol: &str) -> Option<&Value> {
+        let line = &self.lines[*self.index.get(symbol)?];
+        line.assignment_parts().map(|(_, value)| value)
+    }
+
+    /// The value of each assigned symbol (no prefix), once, in the order of its last line.
+    pub fn assignments(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.lines.iter().enumerate().filter_map(|(i, line)| {
+            let (symbol, value) = line.assignment_parts()?;
+            (self.index.get(symbol) == Some(&i)).then_some((symbol, value))
+        })
+    }
+
+    /// The number of distinct symbols assigned.
+    pub fn symbol_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Sets `symbol` (no prefix): rewrites its last assignment line, or appends a line when
+    /// the file does not mention it. Returns whether the value changed.
+    pub fn set(&mut self, symbol: &str, value: Value) -> Result<bool, EditError> {
+        check_symbol(symbol)?;
+        if matches!(&value, Value::Str(s) if s.contains(['\n', '\r'])) {
+            return Err(EditError::LineBreak(format!("{}{symbol}", self.prefix)));
+        }
+        if self.get(symbol) == Some(&value) {
+            return Ok(false);
+        }
+        let line = Line::assignment(&self.prefix, symbol, value);
+        match self.index.get(symbol) {
+            Some(&i) => self.lines[i] = line,
+            None => {
+                self.index.insert(symbol.to_string(), self.lines.len());
+                self.lines.push(line);
+                self.final_newline = true;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes `symbol` (no prefix) as `# CONFIG_X is not set`, like [`Config::set`] with
+    /// [`Value::NotSet`].
+    pub fn unset(&mut self, symbol: &str) -> Result<bool, EditError> {
+        self.set(symbol, Value::NotSet)
+    }
+
+    /// Deletes every line that assigns `symbol` (no prefix). Returns whether there was one.
+    pub fn remove(&mut self, symbol: &str) -> bool {
+        if !self.index.contains_key(symbol) {
+            return false;
+        }
+        self.lines
+            .retain(|line| line.assignment_parts().is_none_or(|(s, _)| s != symbol));
+        self.reindex();
+        true
+    }
+}
+
+fn check_symbol(symbol: &str) -> Result<(), EditError> {
+    let valid = !symbol.is_empty()
+        && symbol
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(EditError::InvalidSymbol(symbol.to_string()))
+    }
+}
+
+impl PartialEq for Config {
+    fn eq(&self, other: &Config) -> bool {
+        self.prefix == other.prefix
+            && self.lines == other.lines
+            && self.final_newline == other.final_newline
+    }
+}
+
+impl Eq for Config {}
+
+/// Prints the file: the bytes it was parsed from, with edited lines rendered as Kconfig
+/// writes them.
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let last = self.lines.len().saturating_sub(1);
+        for (i, line) in self.lines.iter().enumerate() {
+            f.write_str(&line.text)?;
+            if i < last || self.final_newline {
+                f.write_str("\n")?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,234 @@
+//! Typed values of `.config` assignments and how they are written and compared.
+
+use std::fmt;
+
+/// A bool/tristate state as written in a `.config`: `y`, `m` or `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tristate {
+    /// `y`: built in.
+    Yes,
+    /// `m`: built as a module.
+    Module,
+    /// `n`: off (Kconfig itself writes `# CONFIG_X is not set` instead).
+    No,
+}
+
+/// The value of one assignment line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// `CONFIG_X=y`, `=m` or `=n`.
+    Tristate(Tristate),
+    /// `CONFIG_X=-12`: a decimal number.
+    Int(i64),
+    /// `CONFIG_X=0x1f`: a hexadecimal number.
+    Hex(u64),
+    /// `CONFIG_X="text"`, held unescaped.
+    Str(String),
+    /// `# CONFIG_X is not set`.
+    NotSet,
+}
+
+/// The type a Kconfig entry declares for its symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SymbolType {
+    /// `bool`: `y` or `n`.
+    Bool,
+    /// `tristate`: `y`, `m` or `n`.
+    Tristate,
+    /// `string`: a double-quoted string.
+    String,
+    /// `int`: a decimal number.
+    Int,
+    /// `hex`: a hexadecimal number.
+    Hex,
+}
+
+/// Why a value given on a command line does not fit its symbol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// The text is a string with an opening quote but no matching closing one.
+    #[error("unterminated string {text}; close it with a double quote")]
+    Unterminated {
+        /// The value as given.
+        text: String,
+    },
+    /// The value cannot be stored in a symbol of this type.
+    #[error("{symbol_type} symbol cannot take {text}; {hint}")]
+    WrongType {
+        /// The declared type.
+        symbol_type: SymbolType,
+        /// The value as given.
+        text: String,
+        /// What would be accepted.
+        hint: &'static str,
+    },
+}
+
+impl Value {
+    /// Parses a value typed by a person: `y`/`m`/`n`, a number, `0x..`, a quoted string, or
+    /// anything else as a bare string; with a known symbol type, checks that it fits.
+    ///
+    /// `n` becomes [`Value::NotSet`], which is how Kconfig writes an off symbol.
+    pub fn from_user(text: &str, symbol_type: Option<SymbolType>) -> Result<Value, ValueError> {
+        let quoted = text.starts_with('"');
+        let value = if quoted {
+            match unquote(text) {
+                Some(s) => Value::Str(s),
+                None => {
+                    return Err(ValueError::Unterminated {
+                        text: text.to_string(),
+                    })
+                }
+            }
+        } else {
+            match text {
+                "y" => Value::Tristate(Tristate::Yes),
+                "m" => Value::Tristate(Tristate::Module),
+                "n" => Value::NotSet,
+                _ => parse_number(text).unwrap_or_else(|| Value::Str(text.to_string())),
+            }
+        };
+        let Some(symbol_type) = symbol_type else {
+            return Ok(value);
+        };
+        let wrong = |hint| ValueError::WrongType {
+            symbol_type,
+            text: text.to_string(),
+            hint,
+        };
+        match (symbol_type, value) {
+            (SymbolType::Bool, v @ (Value::Tristate(Tristate::Yes) | Value::NotSet)) => Ok(v),
+            (SymbolType::Bool, _) => Err(wrong("use y or n")),
+            (SymbolType::Tristate, v @ (Value::Tristate(_) | Value::NotSet)) => Ok(v),
+            (SymbolType::Tristate, _) => Err(wrong("use y, m or n")),
+            (SymbolType::Int, v @ Value::Int(_)) => Ok(v),
+            (SymbolType::Int, _) => Err(wrong("use a decimal number")),
+            (SymbolType::Hex, v @ Value::Hex(_)) => Ok(v),
+            // Kconfig accepts hex digits without `0x` and adds the prefix itself.
+            (SymbolType::Hex, _) => match u64::from_str_radix(text, 16) {
+                Ok(h) => Ok(Value::Hex(h)),
+                Err(_) => Err(wrong("use a hexadecimal number such as 0x1000")),
+            },
+            (SymbolType::String, Value::Str(s)) => Ok(Value::Str(s)),
+            // A quoted value is always `Value::Str`, so this is a bare word like `y` or `12`.
+            (SymbolType::String, _) => Ok(Value::Str(text.to_string())),
+        }
+    }
+
+    /// Whether `actual` (absent when a `.config` does not mention the symbol) gives the
+    /// symbol the same value as `self` once Kconfig has read it.
+    ///
+    /// Off, `=n` and absent are the same; numbers compare by value; a decimal-looking value
+    /// matches the hex value Kconfig writes for it after adding `0x`.
+    pub fn same_effect(&self, actual: Option<&Value>) -> bool {
+        let off = |v: Option<&Value>| {
+            matches!(
+                v,
+                None | Some(Value::NotSet) | Some(Value::Tristate(Tristate::No))
+            )
+        };
+        if off(Some(self)) || off(actual) {
+            return off(Some(self)) && off(actual);
+        }
+        let Some(actual) = actual else {
+            return false;
+        };
+        match (self, actual) {
+            (Value::Int(i), Value::Hex(h)) | (Value::Hex(h), Value::Int(i)) => {
+                *i >= 0 && u64::from_str_radix(&i.to_string(), 16).ok() == Some(*h)
+            }
+            (a, b) => a == b,
+        }
+    }
+
+    /// The type of symbol this value could belong to, as far as the text tells.
+    pub fn looks_like(&self) -> Option<SymbolType> {
+        match self {
+            Value::Tristate(Tristate::Module) => Some(SymbolType::Tristate),
+            Value::Tristate(_) | Value::NotSet => None,
+            Value::Int(_) => Some(SymbolType::Int),
+            Value::Hex(_) => Some(SymbolType::Hex),
+            Value::Str(_) => Some(SymbolType::String),
+        }
+    }
+}
+
+/// Parses `-12`/`34` as [`Value::Int`] and `0x1f` as [`Value::Hex`].
+pub(crate) fn parse_number(text: &str) -> Option<Value> {
+    if let Some(digits) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        return u64::from_str_radix(digits, 16).ok().map(Value::Hex);
+    }
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().map(Value::Int)
+}
+
+/// Undoes [`quote`]: `"a \"b\""` becomes `a "b"`; `None` without a closing quote or with
+/// text after it.
+fn unquote(text: &str) -> Option<String> {
+    let inner = text.strip_prefix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?),
+            '"' => return chars.as_str().is_empty().then_some(out),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Writes a string the way Kconfig does: in double quotes, with `"` and `\` escaped.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+impl fmt::Display for Tristate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Tristate::Yes => "y",
+            Tristate::Module => "m",
+            Tristate::No => "n",
+        })
+    }
+}
+
+/// Shows the value as it stands after `=`; [`Value::NotSet`] shows as `is not set`.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Tristate(t) => t.fmt(f),
+            Value::Int(i) => i.fmt(f),
+            Value::Hex(h) => write!(f, "0x{h:x}"),
+            Value::Str(s) => f.write_str(&quote(s)),
+            Value::NotSet => f.write_str("is not set"),
+        }
+    }
+}
+
+impl fmt::Display for SymbolType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SymbolType::Bool => "bool",
+            SymbolType::Tristate => "tristate",
+            SymbolType::String => "string",
+            SymbolType::Int => "int",
+            SymbolType::Hex => "hex",
+        })
+    }
+}
