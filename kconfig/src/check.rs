@@ -69,6 +69,8 @@ pub enum Reason {
         value: Option<Tristate>,
         /// The symbols it names that are off in the final `.config`.
         off: Vec<String>,
+        /// The symbols it names under a `!` that are on in the final `.config`.
+        on: Vec<String>,
     },
     /// Requested off, but enabled entries `select` it.
     Selected {
@@ -156,18 +158,25 @@ impl Dropped {
                 }
                 let named = match &parsed {
                     Some(e) => e.symbols(),
-                    None => symbol_words(expression),
+                    None => symbol_words(expression)
+                        .into_iter()
+                        .map(|s| (s, false))
+                        .collect(),
+                };
+                let pick = |negated: bool, is_off: bool| -> Vec<String> {
+                    named
+                        .iter()
+                        .filter(|(s, n)| *n == negated && off(s) == is_off)
+                        .map(|(s, _)| s.to_string())
+                        .collect()
                 };
                 unmet.push(Reason::Unmet {
                     file: definition.file.clone(),
                     line: definition.line,
                     expression: expression.clone(),
                     value,
-                    off: named
-                        .into_iter()
-                        .filter(|s| off(s))
-                        .map(str::to_string)
-                        .collect(),
+                    off: pick(false, true),
+                    on: pick(true, false),
                 });
             }
             // One definition whose dependencies hold makes the symbol reachable.
@@ -250,6 +259,7 @@ impl fmt::Display for Explanation {
                     expression,
                     value,
                     off,
+                    on,
                 } => {
                     write!(f, "{}:{line}: depends on {expression}", file.display())?;
                     if let Some(value) = value {
@@ -258,6 +268,10 @@ impl fmt::Display for Explanation {
                     if !off.is_empty() {
                         let names: Vec<String> = off.iter().map(|s| format!("{p}{s}")).collect();
                         write!(f, "; off: {}", names.join(", "))?;
+                    }
+                    if !on.is_empty() {
+                        let names: Vec<String> = on.iter().map(|s| format!("{p}{s}")).collect();
+                        write!(f, "; on: {}", names.join(", "))?;
                     }
                 }
                 Reason::Selected { by } => {

@@ -184,20 +184,26 @@ impl Expr {
         }
     }
 
-    /// Every symbol the expression names, once, in order.
-    pub(crate) fn symbols(&self) -> Vec<&str> {
+    /// Every symbol the expression names, once, in order, with whether it appears under
+    /// a `!` (so that being on, not off, is what holds the expression down).
+    pub(crate) fn symbols(&self) -> Vec<(&str, bool)> {
         let mut out = Vec::new();
-        self.collect_symbols(&mut out);
+        self.collect_symbols(false, &mut out);
         out
     }
 
-    fn collect_symbols<'a>(&'a self, out: &mut Vec<&'a str>) {
+    fn collect_symbols<'a>(&'a self, negated: bool, out: &mut Vec<(&'a str, bool)>) {
         match self {
-            Expr::Symbol(s) if !out.contains(&s.as_str()) => out.push(s),
-            Expr::Not(e) => e.collect_symbols(out),
-            Expr::And(a, b) | Expr::Or(a, b) | Expr::Compare(_, a, b) => {
-                a.collect_symbols(out);
-                b.collect_symbols(out);
+            Expr::Symbol(s) if !out.contains(&(s.as_str(), negated)) => out.push((s, negated)),
+            Expr::Not(e) => e.collect_symbols(!negated, out),
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                a.collect_symbols(negated, out);
+                b.collect_symbols(negated, out);
+            }
+            // `A != B` is as much about either being on as off: list them as plain names.
+            Expr::Compare(_, a, b) => {
+                a.collect_symbols(false, out);
+                b.collect_symbols(false, out);
             }
             _ => {}
         }

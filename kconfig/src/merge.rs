@@ -73,31 +73,32 @@ pub fn merge(base: &Config, fragments: &[Fragment<'_>], options: MergeOptions) -
         let mut keep_base = HashSet::new();
         let mut seen: HashMap<&str, &Value> = HashMap::new();
         for line in fragment.config.lines() {
-            let Some((symbol, new)) = line.assignment_parts() else {
+            let Some((symbol, value)) = line.assignment_parts() else {
                 continue;
             };
-            let old = match seen.insert(symbol, new) {
-                Some(earlier) => Some(earlier.clone()),
-                None => last_value(&lines, assigned.get(symbol)),
-            };
-            let Some(old) = old else {
+            let earlier = seen.insert(symbol, value);
+            if let Some(earlier) = earlier {
+                if earlier != value {
+                    redefinitions.push(redefinition(
+                        prefix, symbol, earlier, value, fragment, false,
+                    ));
+                }
+                continue;
+            }
+            // The script compares what came before with the fragment's value, in the order
+            // of each symbol's first line in the fragment.
+            let new = fragment.config.get(symbol).unwrap_or(value);
+            let Some(old) = last_value(&lines, assigned.get(symbol)) else {
                 continue;
             };
             let kept_old = options.builtin
-                && old == Value::Tristate(Tristate::Yes)
+                && *old == Value::Tristate(Tristate::Yes)
                 && *new == Value::Tristate(Tristate::Module);
             if kept_old {
                 keep_base.insert(symbol);
             }
-            if kept_old || old != *new {
-                redefinitions.push(Redefinition {
-                    prefix: prefix.to_string(),
-                    symbol: symbol.to_string(),
-                    old,
-                    new: new.clone(),
-                    fragment: fragment.name.to_string(),
-                    kept_old,
-                });
+            if kept_old || old != new {
+                redefinitions.push(redefinition(prefix, symbol, old, new, fragment, kept_old));
             }
         }
         for symbol in seen.keys() {
@@ -137,9 +138,27 @@ pub fn merge(base: &Config, fragments: &[Fragment<'_>], options: MergeOptions) -
     }
 }
 
-fn last_value(lines: &[Option<Line>], at: Option<&Vec<usize>>) -> Option<Value> {
+fn last_value<'a>(lines: &'a [Option<Line>], at: Option<&Vec<usize>>) -> Option<&'a Value> {
     let line = lines[*at?.last()?].as_ref()?;
-    line.assignment_parts().map(|(_, value)| value.clone())
+    line.assignment_parts().map(|(_, value)| value)
+}
+
+fn redefinition(
+    prefix: &str,
+    symbol: &str,
+    old: &Value,
+    new: &Value,
+    fragment: &Fragment<'_>,
+    kept_old: bool,
+) -> Redefinition {
+    Redefinition {
+        prefix: prefix.to_string(),
+        symbol: symbol.to_string(),
+        old: old.clone(),
+        new: new.clone(),
+        fragment: fragment.name.to_string(),
+        kept_old,
+    }
 }
 
 /// One line per redefinition: `CONFIG_X: y -> m (fragment.config)`.

@@ -76,7 +76,7 @@ impl<'a> nom::error::ParseError<&'a str> for Expected<'a> {
 type Res<'a, T> = IResult<&'a str, T, Expected<'a>>;
 
 const WANT_LINE: &str = "`<PREFIX>NAME=value`, a `#` comment or a blank line";
-const WANT_VALUE: &str = "y, m, n, a decimal number, a 0x hex number or a double-quoted string";
+const WANT_VALUE: &str = "y, m, n, a decimal or hex number or a double-quoted string";
 
 /// Replaces whatever error `parser` gives with "expected `what`" at the point it started.
 fn expect<'a, T>(
@@ -110,7 +110,7 @@ fn bare_value(input: &str) -> Res<'_, Value> {
         "y" => Value::Tristate(Tristate::Yes),
         "m" => Value::Tristate(Tristate::Module),
         "n" => Value::Tristate(Tristate::No),
-        _ => match parse_number(word) {
+        _ => match parse_number(word, true) {
             Some(v) => v,
             None => {
                 return Err(nom::Err::Error(Expected {

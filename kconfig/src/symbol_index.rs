@@ -65,9 +65,12 @@ impl SymbolIndex {
             .into_iter()
             .filter_entry(|entry| keep_dir(root, entry.path(), arch));
         for entry in walk {
-            let entry = entry.map_err(|e| ScanError {
-                path: e.path().unwrap_or(root).to_path_buf(),
-                source: e.into(),
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(root).to_path_buf();
+                let source = e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("symlink loop"));
+                ScanError { path, source }
             })?;
             if !entry.file_type().is_file() {
                 continue;
@@ -120,6 +123,11 @@ impl SymbolIndex {
         self.definitions(symbol).iter().find_map(|d| d.symbol_type)
     }
 
+    /// Every defined symbol (no prefix), in no particular order.
+    pub fn symbols(&self) -> impl Iterator<Item = &str> {
+        self.definitions.keys().map(String::as_str)
+    }
+
     /// The number of distinct symbols defined.
     pub fn len(&self) -> usize {
         self.definitions.len()
@@ -137,7 +145,7 @@ impl SymbolIndex {
         self.definitions
             .keys()
             .map(|candidate| (strsim::levenshtein(symbol, candidate), candidate.as_str()))
-            .filter(|(distance, _)| *distance <= limit)
+            .filter(|(distance, _)| *distance <= limit && *distance < symbol.len())
             .min()
             .map(|(_, candidate)| candidate)
     }
@@ -304,7 +312,8 @@ fn scan_file(file: &Path, text: &str) -> Scanned {
                 let Some(expr) = rest.strip_prefix("on") else {
                     continue;
                 };
-                let expr = expr.trim().to_string();
+                // Continuation lines leave runs of tabs; one space reads better in reports.
+                let expr = expr.split_whitespace().collect::<Vec<_>>().join(" ");
                 match (&target, found.last_mut(), blocks.last_mut()) {
                     (Target::Entry, Some(draft), _) => draft.definition.depends_on.push(expr),
                     (Target::Block, _, Some(Block::Menu(deps) | Block::Choice(deps))) => {

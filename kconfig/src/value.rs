@@ -20,8 +20,9 @@ pub enum Value {
     Tristate(Tristate),
     /// `CONFIG_X=-12`: a decimal number.
     Int(i64),
-    /// `CONFIG_X=0x1f`: a hexadecimal number.
-    Hex(u64),
+    /// `CONFIG_X=0x1f`: a hexadecimal number, kept as written (Kconfig also writes
+    /// defaults such as `34c` without the `0x`).
+    Hex(String),
     /// `CONFIG_X="text"`, held unescaped.
     Str(String),
     /// `# CONFIG_X is not set`.
@@ -85,7 +86,8 @@ impl Value {
                 "y" => Value::Tristate(Tristate::Yes),
                 "m" => Value::Tristate(Tristate::Module),
                 "n" => Value::NotSet,
-                _ => parse_number(text).unwrap_or_else(|| Value::Str(text.to_string())),
+                // A bare `cafe` is a word, not a number, unless the symbol is known to be hex.
+                _ => parse_number(text, false).unwrap_or_else(|| Value::Str(text.to_string())),
             }
         };
         let Some(symbol_type) = symbol_type else {
@@ -105,10 +107,12 @@ impl Value {
             (SymbolType::Int, _) => Err(wrong("use a decimal number")),
             (SymbolType::Hex, v @ Value::Hex(_)) => Ok(v),
             // Kconfig accepts hex digits without `0x` and adds the prefix itself.
-            (SymbolType::Hex, _) => match u64::from_str_radix(text, 16) {
-                Ok(h) => Ok(Value::Hex(h)),
-                Err(_) => Err(wrong("use a hexadecimal number such as 0x1000")),
-            },
+            (SymbolType::Hex, _)
+                if !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                Ok(Value::Hex(format!("0x{text}")))
+            }
+            (SymbolType::Hex, _) => Err(wrong("use a hexadecimal number such as 0x1000")),
             (SymbolType::String, Value::Str(s)) => Ok(Value::Str(s)),
             // A quoted value is always `Value::Str`, so this is a bare word like `y` or `12`.
             (SymbolType::String, _) => Ok(Value::Str(text.to_string())),
@@ -134,38 +138,36 @@ impl Value {
             return false;
         };
         match (self, actual) {
+            (Value::Hex(a), Value::Hex(b)) => hex_value(a).is_some_and(|a| hex_value(b) == Some(a)),
             (Value::Int(i), Value::Hex(h)) | (Value::Hex(h), Value::Int(i)) => {
-                *i >= 0 && u64::from_str_radix(&i.to_string(), 16).ok() == Some(*h)
+                *i >= 0 && hex_value(&i.to_string()).is_some_and(|i| hex_value(h) == Some(i))
             }
             (a, b) => a == b,
         }
     }
-
-    /// The type of symbol this value could belong to, as far as the text tells.
-    pub fn looks_like(&self) -> Option<SymbolType> {
-        match self {
-            Value::Tristate(Tristate::Module) => Some(SymbolType::Tristate),
-            Value::Tristate(_) | Value::NotSet => None,
-            Value::Int(_) => Some(SymbolType::Int),
-            Value::Hex(_) => Some(SymbolType::Hex),
-            Value::Str(_) => Some(SymbolType::String),
-        }
-    }
 }
 
-/// Parses `-12`/`34` as [`Value::Int`] and `0x1f` as [`Value::Hex`].
-pub(crate) fn parse_number(text: &str) -> Option<Value> {
+/// Parses `-12`/`34` as [`Value::Int`] and `0x1f` as [`Value::Hex`]; with `bare_hex`,
+/// also hex digits without `0x` that are not decimal (`34c`).
+pub(crate) fn parse_number(text: &str, bare_hex: bool) -> Option<Value> {
+    let hex_digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_hexdigit());
     if let Some(digits) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        return u64::from_str_radix(digits, 16).ok().map(Value::Hex);
+        return hex_digits(digits).then(|| Value::Hex(text.to_string()));
     }
     let digits = text.strip_prefix('-').unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok().map(Value::Int);
     }
-    text.parse().ok().map(Value::Int)
+    (bare_hex && hex_digits(text)).then(|| Value::Hex(text.to_string()))
+}
+
+/// The number a hex value stands for, with or without `0x`.
+fn hex_value(text: &str) -> Option<u128> {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    u128::from_str_radix(digits, 16).ok()
 }
 
 /// Undoes [`quote`]: `"a \"b\""` becomes `a "b"`; `None` without a closing quote or with
@@ -214,7 +216,7 @@ impl fmt::Display for Value {
         match self {
             Value::Tristate(t) => t.fmt(f),
             Value::Int(i) => i.fmt(f),
-            Value::Hex(h) => write!(f, "0x{h:x}"),
+            Value::Hex(h) => f.write_str(h),
             Value::Str(s) => f.write_str(&quote(s)),
             Value::NotSet => f.write_str("is not set"),
         }

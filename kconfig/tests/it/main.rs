@@ -1,0 +1,10 @@
+//! Behaviour of the kconfig crate through its public API; one module per area.
+
+mod check;
+mod diff;
+mod edit;
+mod kernel_tree;
+mod merge;
+mod parse;
+mod roundtrip_random;
+mod symbol_index;
