@@ -279,26 +279,27 @@ impl Context<'_> {
         let Some(raw) = raw else { return Ok(None) };
         let origin = self.origin(raw.span().start);
         let literal = self.text.get(raw.span()).unwrap_or("");
-        let value =
-            match raw.get_ref() {
-                ModeToml::Int(n) if literal.starts_with("0o") => u32::try_from(*n).ok(),
-                ModeToml::Int(_) => return Err(Error::manifest(
+        let value = match raw.get_ref() {
+            ModeToml::Int(n) if literal.starts_with("0o") => u32::try_from(*n).ok(),
+            ModeToml::Int(_) => {
+                return Err(Error::manifest(
                     &origin,
                     format!(
                         "mode {literal} is not octal: write it as 0o{literal} or \"0{literal}\""
                     ),
-                )),
-                ModeToml::Str(s) => {
-                    let digits = s.strip_prefix("0o").unwrap_or(s);
-                    if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-                        return Err(Error::manifest(
-                            &origin,
-                            format!("mode {s:?} is not an octal number like \"0755\""),
-                        ));
-                    }
-                    u32::from_str_radix(digits, 8).ok()
+                ))
+            }
+            ModeToml::Str(s) => {
+                let digits = s.strip_prefix("0o").unwrap_or(s);
+                if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+                    return Err(Error::manifest(
+                        &origin,
+                        format!("mode {s:?} is not an octal number like \"0755\""),
+                    ));
                 }
-            };
+                u32::from_str_radix(digits, 8).ok()
+            }
+        };
         match value {
             Some(mode) if mode <= 0o7777 => Ok(Some(mode)),
             _ => Err(Error::manifest(

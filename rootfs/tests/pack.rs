@@ -17,7 +17,10 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        Fixture { dir: tempfile::tempdir().unwrap(), vars: BTreeMap::new() }
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+            vars: BTreeMap::new(),
+        }
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -39,7 +42,12 @@ impl Fixture {
     }
 
     fn options(&self, manifest: &str, compression: Compression) -> PackOptions {
-        PackOptions { manifest: self.path(manifest), vars: self.vars.clone(), compression, mtime: 0 }
+        PackOptions {
+            manifest: self.path(manifest),
+            vars: self.vars.clone(),
+            compression,
+            mtime: 0,
+        }
     }
 
     /// Packs `manifest` to `out` and returns the archive's bytes.
@@ -65,13 +73,21 @@ fn run(program: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {program} (install it: cpio libarchive-tools zstd xz-utils lz4): {e}"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {program} (install it: cpio libarchive-tools zstd xz-utils lz4): {e}"
+            )
+        });
     let mut input = child.stdin.take().unwrap();
     let stdin = stdin.to_vec();
     let writer = std::thread::spawn(move || input.write_all(&stdin));
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
-    assert!(out.status.success(), "{program} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -83,7 +99,11 @@ fn text(bytes: Vec<u8>) -> String {
 fn board_fixture() -> Fixture {
     let mut fx = Fixture::new();
     fx.file("out/busybox", "#!busybox stand-in\n", 0o755);
-    fx.file("out/busybox.links", "/bin/ls\n/bin/sh\n/sbin/init\n/usr/bin/env\n/usr/sbin/chroot\n/linuxrc\n", 0o644);
+    fx.file(
+        "out/busybox.links",
+        "/bin/ls\n/bin/sh\n/sbin/init\n/usr/bin/env\n/usr/sbin/chroot\n/linuxrc\n",
+        0o644,
+    );
     fx.file("out/init", "#!init stand-in\n", 0o700);
     fx.var("busybox", "out/busybox");
     fx.var("busybox_links", "out/busybox.links");
@@ -154,7 +174,8 @@ fn versatilepb_manifest_lists_the_same_in_gnu_cpio_bsdtar_and_our_reader() {
         lrwxrwxrwx  1 0      0          17 Jan  1  1970 usr/bin/env -> ../../bin/busybox
         drwxr-xr-x  2 0      0           0 Jan  1  1970 usr/sbin
         lrwxrwxrwx  1 0      0          17 Jan  1  1970 usr/sbin/chroot -> ../../bin/busybox
-    "#]].assert_eq(&text(run("bsdtar", &["-tvf", "-"], &gz)));
+    "#]]
+    .assert_eq(&text(run("bsdtar", &["-tvf", "-"], &gz)));
     expect![[r#"
         drwxr-xr-x 2 0 0    0 /bin
         -rwxr-xr-x 1 0 0   19 /bin/busybox
@@ -180,12 +201,13 @@ fn versatilepb_manifest_lists_the_same_in_gnu_cpio_bsdtar_and_our_reader() {
         lrwxrwxrwx 1 0 0   17 /usr/bin/env -> ../../bin/busybox
         drwxr-xr-x 2 0 0    0 /usr/sbin
         lrwxrwxrwx 1 0 0   17 /usr/sbin/chroot -> ../../bin/busybox
-    "#]].assert_eq(&render_listing(&list(&gz).unwrap()));
+    "#]]
+    .assert_eq(&render_listing(&list(&gz).unwrap()));
 }
 
 /// Builds the same host tree under `umask`, creating entries in `order`, with every mtime `mtime`.
 fn umask_tree(fx: &Fixture, umask: &str, reverse: bool, mtime: &str) {
-    let mut steps = vec![
+    let mut steps = [
         "mkdir -p overlay/etc/init.d overlay/usr/share",
         "printf 'welcome\\n' > overlay/etc/motd",
         "printf '#!/bin/sh\\n' > overlay/etc/init.d/S01 && chmod u+x overlay/etc/init.d/S01",
@@ -200,7 +222,12 @@ fn umask_tree(fx: &Fixture, umask: &str, reverse: bool, mtime: &str) {
         "set -e; umask {umask}; {}; find . -exec touch -h -d @{mtime} {{}} +",
         steps.join("; ")
     );
-    let status = Command::new("sh").arg("-c").arg(script).current_dir(fx.dir.path()).status().unwrap();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(fx.dir.path())
+        .status()
+        .unwrap();
     assert!(status.success());
     std::fs::write(
         fx.path("rootfs.toml"),
@@ -219,10 +246,17 @@ fn packs_are_byte_identical_whatever_the_umask_mtimes_and_creation_order() {
     // The hosts really differ: group/other bits and mtimes.
     let mode = |fx: &Fixture, rel: &str| std::fs::metadata(fx.path(rel)).unwrap().mode() & 0o777;
     assert_eq!((mode(&a, "busybox"), mode(&b, "busybox")), (0o744, 0o700));
-    assert_eq!((mode(&a, "overlay/etc/motd"), mode(&b, "overlay/etc/motd")), (0o644, 0o600));
+    assert_eq!(
+        (mode(&a, "overlay/etc/motd"), mode(&b, "overlay/etc/motd")),
+        (0o644, 0o600)
+    );
     for compression in Compression::ALL {
         let out = format!("out.{}", compression.extension());
-        assert_eq!(a.pack("rootfs.toml", compression, &out), b.pack("rootfs.toml", compression, &out), "{compression}");
+        assert_eq!(
+            a.pack("rootfs.toml", compression, &out),
+            b.pack("rootfs.toml", compression, &out),
+            "{compression}"
+        );
     }
     expect![[r#"
         drwxr-xr-x 2 0 0  0 /bin
@@ -238,7 +272,9 @@ fn packs_are_byte_identical_whatever_the_umask_mtimes_and_creation_order() {
         drwxr-xr-x 2 0 0  0 /usr/share
         lrwxrwxrwx 1 0 0 14 /usr/share/motd -> ../../etc/motd
     "#]]
-    .assert_eq(&render_listing(&list(&std::fs::read(b.path("out.cpio")).unwrap()).unwrap()));
+    .assert_eq(&render_listing(
+        &list(&std::fs::read(b.path("out.cpio")).unwrap()).unwrap(),
+    ));
 }
 
 #[test]
@@ -266,10 +302,21 @@ fn every_compression_round_trips_through_the_system_decompressor() {
         (Compression::Xz, "xz"),
         (Compression::Lz4, "lz4"),
     ] {
-        let packed = fx.pack("board/rootfs.toml", compression, &format!("initramfs.{}", compression.extension()));
-        assert!(packed.len() < raw.len() / 2, "{compression} did not compress");
+        let packed = fx.pack(
+            "board/rootfs.toml",
+            compression,
+            &format!("initramfs.{}", compression.extension()),
+        );
+        assert!(
+            packed.len() < raw.len() / 2,
+            "{compression} did not compress"
+        );
         assert_eq!(run(tool, &["-dc"], &packed), raw, "{tool} -dc disagrees");
-        assert_eq!(list(&packed).unwrap(), list(&raw).unwrap(), "our reader of {compression} disagrees");
+        assert_eq!(
+            list(&packed).unwrap(),
+            list(&raw).unwrap(),
+            "our reader of {compression} disagrees"
+        );
     }
 }
 
@@ -283,7 +330,11 @@ fn lz4_splits_large_archives_into_8_mib_legacy_blocks() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            if i % 3 == 0 { format!("{:07x}\n", state >> 36) } else { "abcdefg\n".to_string() }
+            if i % 3 == 0 {
+                format!("{:07x}\n", state >> 36)
+            } else {
+                "abcdefg\n".to_string()
+            }
         })
         .collect();
     fx.file("overlay/big", &big, 0o644);
@@ -291,8 +342,13 @@ fn lz4_splits_large_archives_into_8_mib_legacy_blocks() {
     let raw = fx.pack("rootfs.toml", Compression::None, "initramfs.cpio");
     let lz4 = fx.pack("rootfs.toml", Compression::Lz4, "initramfs.cpio.lz4");
     let first_block = u32::from_le_bytes(lz4[4..8].try_into().unwrap()) as usize;
-    let second_block = u32::from_le_bytes(lz4[8 + first_block..12 + first_block].try_into().unwrap()) as usize;
-    assert_eq!(12 + first_block + second_block, lz4.len(), "expected exactly two blocks");
+    let second_block =
+        u32::from_le_bytes(lz4[8 + first_block..12 + first_block].try_into().unwrap()) as usize;
+    assert_eq!(
+        12 + first_block + second_block,
+        lz4.len(),
+        "expected exactly two blocks"
+    );
     assert_eq!(run("lz4", &["-dc"], &lz4), raw);
     assert_eq!(list(&lz4).unwrap(), list(&raw).unwrap());
 }
@@ -310,7 +366,11 @@ fn compressed_headers_are_the_kernel_flavours() {
         Strms  Blocks   Compressed Uncompressed  Ratio  Check   Filename
             1       1        464 B       3116 B  0.149  CRC32   $DIR/i.xz
     "#]]
-    .assert_eq(&fx.redact(&text(run("xz", &["-l", fx.path("i.xz").to_str().unwrap()], b""))));
+    .assert_eq(&fx.redact(&text(run(
+        "xz",
+        &["-l", fx.path("i.xz").to_str().unwrap()],
+        b"",
+    ))));
     let lz4 = fx.pack("board/rootfs.toml", Compression::Lz4, "i.lz4");
     // lz4 legacy frame magic 0x184C2102, little-endian; `lz4 -l` writes the same.
     assert_eq!(lz4[..4], [0x02, 0x21, 0x4c, 0x18]);
@@ -325,7 +385,11 @@ fn check_error(manifest: &str, expect: Expect) {
     fx.file("files/busybox", "busybox", 0o755);
     fx.file("files/busybox.links", "/bin/ls\n\n/sbin/init\n", 0o644);
     fx.file("files/bad.links", "/bin/ls\nbin/sh\n", 0o644);
-    fx.file("files/bad.list", "# comment\ndir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5\n", 0o644);
+    fx.file(
+        "files/bad.list",
+        "# comment\ndir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5\n",
+        0o644,
+    );
     fx.var("files", "files");
     fx.file("rootfs.toml", manifest, 0o644);
     let out = fx.path("initramfs.cpio.gz");
@@ -392,7 +456,9 @@ major = 5
 path = "/init"
 source = "${init}"
 "#,
-        expect![[r#"$DIR/rootfs.toml:4: unknown variable `${init}` in "${init}"; defined variables: ${files}"#]],
+        expect![[
+            r#"$DIR/rootfs.toml:4: unknown variable `${init}` in "${init}"; defined variables: ${files}"#
+        ]],
     );
     check_error(
         r#"
@@ -437,7 +503,9 @@ source = "${files}/busybox"
 list = "${files}/bad.links"
 binary = "/bin/busybox"
 "#,
-        expect![[r#"$DIR/files/bad.links:2 (from $DIR/rootfs.toml:7): "bin/sh" is not an absolute applet path like /bin/ls"#]],
+        expect![[
+            r#"$DIR/files/bad.links:2 (from $DIR/rootfs.toml:7): "bin/sh" is not an absolute applet path like /bin/ls"#
+        ]],
     );
     check_error(
         r#"
@@ -507,7 +575,11 @@ fn gen_init_cpio_lists_work_as_is() {
          file /init init.sh 0755 1000 100\n",
         0o644,
     );
-    let gz = fx.pack("list/initramfs.list", Compression::Gzip, "initramfs.cpio.gz");
+    let gz = fx.pack(
+        "list/initramfs.list",
+        Compression::Gzip,
+        "initramfs.cpio.gz",
+    );
     expect![[r#"
         drwxr-xr-x   2 0        0               0 Jan  1  1970 bin
         -rwxr-xr-x   2 0        0               0 Jan  1  1970 bin/busybox
@@ -521,7 +593,11 @@ fn gen_init_cpio_lists_work_as_is() {
         prw-------   1 0        0               0 Jan  1  1970 run/initctl
         srw-rw-rw-   1 0        0               0 Jan  1  1970 run/log
     "#]]
-    .assert_eq(&text(run("cpio", &["-itv", "--quiet", "--numeric-uid-gid"], &run("gzip", &["-dc"], &gz))));
+    .assert_eq(&text(run(
+        "cpio",
+        &["-itv", "--quiet", "--numeric-uid-gid"],
+        &run("gzip", &["-dc"], &gz),
+    )));
 }
 
 #[test]
@@ -545,7 +621,10 @@ fn hard_links_extract_as_one_inode_with_gnu_cpio_and_bsdtar() {
         -rwxr-xr-x 3 0 0 18 /sbin/init
     "#]]
     .assert_eq(&render_listing(&list(&raw).unwrap()));
-    for (tool, args) in [("cpio", &["-id", "--quiet"][..]), ("bsdtar", &["-xf", "-"][..])] {
+    for (tool, args) in [
+        ("cpio", &["-id", "--quiet"][..]),
+        ("bsdtar", &["-xf", "-"][..]),
+    ] {
         let dest = tempfile::tempdir().unwrap();
         let status = Command::new(tool)
             .args(args)
@@ -558,11 +637,19 @@ fn hard_links_extract_as_one_inode_with_gnu_cpio_and_bsdtar() {
             .iter()
             .map(|p| {
                 let meta = std::fs::metadata(dest.path().join(p)).unwrap();
-                (meta.ino(), meta.nlink(), std::fs::read_to_string(dest.path().join(p)).unwrap())
+                (
+                    meta.ino(),
+                    meta.nlink(),
+                    std::fs::read_to_string(dest.path().join(p)).unwrap(),
+                )
             })
             .collect();
         assert!(inodes.iter().all(|i| *i == inodes[0]), "{tool}: {inodes:?}");
-        assert_eq!((inodes[0].1, inodes[0].2.as_str()), (3, "the busybox binary"), "{tool}");
+        assert_eq!(
+            (inodes[0].1, inodes[0].2.as_str()),
+            (3, "the busybox binary"),
+            "{tool}"
+        );
     }
 }
 
@@ -573,7 +660,11 @@ fn overlays_copy_host_trees_with_normalised_modes_and_implicit_parents() {
     fx.file("overlay/app/conf/app.conf", "x=1\n", 0o600);
     fx.file("overlay/app/README", "read me\n", 0o664);
     std::os::unix::fs::symlink("conf/app.conf", fx.path("overlay/app/current.conf")).unwrap();
-    std::fs::set_permissions(fx.path("overlay/app/conf"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(
+        fx.path("overlay/app/conf"),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
     fx.file(
         "rootfs.toml",
         "[[overlay]]\nsource = \"overlay\"\npath = \"/opt/vendor\"\nuid = 1000\ngid = 1000\n\n\
@@ -593,7 +684,10 @@ fn overlays_copy_host_trees_with_normalised_modes_and_implicit_parents() {
     "#]]
     .assert_eq(&render_listing(&list(&raw).unwrap()));
     let inputs = rootfs::inputs(&fx.path("rootfs.toml"), &BTreeMap::new()).unwrap();
-    let inputs: Vec<String> = inputs.iter().map(|p| fx.redact(&p.display().to_string())).collect();
+    let inputs: Vec<String> = inputs
+        .iter()
+        .map(|p| fx.redact(&p.display().to_string()))
+        .collect();
     expect![[r#"
         [
             "$DIR/overlay",
