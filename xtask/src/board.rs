@@ -1,0 +1,270 @@
+//! A board: the folder `boards/<name>/` and its `board.toml`.
+
+use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use crate::layout;
+
+/// The board used when `--board` is not given.
+pub const DEFAULT_BOARD: &str = "versatilepb";
+
+/// A board, loaded from `boards/<name>/board.toml`, with paths made absolute.
+#[derive(Debug, Clone)]
+pub struct Board {
+    /// Folder name under `boards/`.
+    pub name: String,
+    /// Absolute path of `boards/<name>/`.
+    pub dir: Utf8PathBuf,
+    /// The parsed `board.toml`.
+    pub spec: BoardSpec,
+}
+
+/// The contents of `board.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardSpec {
+    /// One line shown by `cargo xtask boards`.
+    pub description: String,
+    /// Kernel `ARCH=`.
+    pub arch: String,
+    /// `CROSS_COMPILE=` prefix; empty for a native build.
+    #[serde(default)]
+    pub cross_compile: String,
+    /// Rust target triple of the guest's init.
+    pub rust_target: String,
+    /// ELF `e_machine` guest binaries must have.
+    pub elf_machine: u16,
+    /// Debian architecture whose `libstd-rust-dev` builds init when rustup lacks the target.
+    pub debian_arch: Option<String>,
+    /// How to configure and build the kernel.
+    pub kernel: KernelSpec,
+    /// How to configure and build busybox.
+    pub busybox: BusyboxSpec,
+    /// How to pack the initramfs.
+    pub rootfs: RootfsSpec,
+    /// How to boot the result.
+    pub qemu: QemuSpec,
+    /// Host packages.
+    #[serde(default)]
+    pub host: HostSpec,
+    /// Source tarballs by name (`linux`, `busybox`).
+    pub sources: BTreeMap<String, SourceSpec>,
+}
+
+/// `[kernel]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelSpec {
+    /// Defconfig target, e.g. `versatile_defconfig`.
+    pub defconfig: String,
+    /// make targets, e.g. `["zImage", "dtbs"]`.
+    pub targets: Vec<String>,
+    /// Kernel image, relative to the build dir.
+    pub image: Utf8PathBuf,
+    /// Device tree blob, relative to the build dir, if the board boots with one.
+    pub dtb: Option<Utf8PathBuf>,
+    /// Fragment file, relative to the board dir.
+    pub fragment: Utf8PathBuf,
+}
+
+/// `[busybox]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusyboxSpec {
+    /// Defconfig target, usually `defconfig`.
+    pub defconfig: String,
+    /// Fragment file, relative to the board dir.
+    pub fragment: Utf8PathBuf,
+}
+
+/// `[rootfs]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootfsSpec {
+    /// Manifest, relative to the board dir.
+    pub manifest: Utf8PathBuf,
+    /// Default initramfs compression (`gzip`, `zstd`, `xz`, `lz4`, `none`).
+    pub compression: String,
+}
+
+/// `[qemu]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QemuSpec {
+    /// `qemu-system-*` binary.
+    pub binary: String,
+    /// `-M` value.
+    pub machine: String,
+    /// Extra arguments, e.g. `-m 128M`.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Console device without `/dev/`, e.g. `ttyAMA0`.
+    pub console: String,
+    /// Whether the machine powers off; if not, the guest stops by rebooting.
+    #[serde(default = "yes")]
+    pub can_poweroff: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[host]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// Debian/Ubuntu packages the board needs besides the common ones, each mapped to what
+    /// shows it is installed: a program on `PATH`, or an absolute file path.
+    #[serde(default)]
+    pub packages: BTreeMap<String, String>,
+    /// Package providing `[qemu] binary`.
+    pub qemu_package: Option<String>,
+}
+
+/// `[sources.<name>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// Version, as the board states it.
+    pub version: String,
+    /// Upstream tarball URLs tried in order.
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// sha256 of the tarball behind `urls`.
+    #[serde(default)]
+    pub sha256: String,
+    /// Debian binary package shipping the tarball, tried after `urls`.
+    pub debian_package: Option<String>,
+    /// Path of the tarball inside `debian_package`.
+    pub debian_tarball: Option<Utf8PathBuf>,
+}
+
+impl Board {
+    /// Loads `boards/<name>/board.toml` (`boards/` is [`layout::boards_dir`]).
+    pub fn load(name: &str) -> Result<Board> {
+        let dir = layout::boards_dir().join(name);
+        if !dir.is_dir() {
+            let known = Board::names().unwrap_or_default().join(", ");
+            bail!("unknown board `{name}` (known boards: {known})");
+        }
+        let path = dir.join("board.toml");
+        let text = fs_err::read_to_string(&path)?;
+        let spec: BoardSpec =
+            toml::from_str(&text).with_context(|| format!("{path}: invalid board file"))?;
+        Ok(Board { name: name.to_string(), dir, spec })
+    }
+
+    /// Names of every folder under `boards/` that has a `board.toml`, sorted.
+    pub fn names() -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in fs_err::read_dir(layout::boards_dir())? {
+            let entry = entry?;
+            if entry.path().join("board.toml").is_file() {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Absolute path of the kernel fragment.
+    pub fn kernel_fragment(&self) -> Utf8PathBuf {
+        self.dir.join(&self.spec.kernel.fragment)
+    }
+
+    /// Absolute path of the busybox fragment.
+    pub fn busybox_fragment(&self) -> Utf8PathBuf {
+        self.dir.join(&self.spec.busybox.fragment)
+    }
+
+    /// Absolute path of the rootfs manifest.
+    pub fn manifest(&self) -> Utf8PathBuf {
+        self.dir.join(&self.spec.rootfs.manifest)
+    }
+
+    /// Output directory of this board: `target/minilinux/<board>/`.
+    pub fn out_dir(&self) -> Utf8PathBuf {
+        layout::target_dir().join("minilinux").join(&self.name)
+    }
+
+    /// Kernel source tree (a symlink made by `fetch`).
+    pub fn kernel_src(&self) -> Utf8PathBuf {
+        self.out_dir().join("src/linux")
+    }
+
+    /// Busybox source tree (a symlink made by `fetch`).
+    pub fn busybox_src(&self) -> Utf8PathBuf {
+        self.out_dir().join("src/busybox")
+    }
+
+    /// Kernel build dir (`make O=`), holding the configured `.config`.
+    pub fn kernel_build(&self) -> Utf8PathBuf {
+        self.out_dir().join("linux")
+    }
+
+    /// Busybox build dir (`make O=`), holding the configured `.config`.
+    pub fn busybox_build(&self) -> Utf8PathBuf {
+        self.out_dir().join("busybox")
+    }
+
+    /// The kernel's configured `.config`.
+    pub fn kernel_config(&self) -> Utf8PathBuf {
+        self.kernel_build().join(".config")
+    }
+
+    /// Busybox's configured `.config`.
+    pub fn busybox_config(&self) -> Utf8PathBuf {
+        self.busybox_build().join(".config")
+    }
+
+    /// Where the stages put their logs.
+    pub fn log_dir(&self) -> Utf8PathBuf {
+        self.out_dir().join("logs")
+    }
+
+    /// Built kernel image.
+    pub fn kernel_image(&self) -> Utf8PathBuf {
+        self.kernel_build().join(&self.spec.kernel.image)
+    }
+
+    /// Built device tree blob, if the board has one.
+    pub fn dtb(&self) -> Option<Utf8PathBuf> {
+        self.spec.kernel.dtb.as_ref().map(|d| self.kernel_build().join(d))
+    }
+
+    /// Built static busybox.
+    pub fn busybox_bin(&self) -> Utf8PathBuf {
+        self.busybox_build().join("busybox")
+    }
+
+    /// Busybox's list of applet paths.
+    pub fn busybox_links(&self) -> Utf8PathBuf {
+        self.busybox_build().join("busybox.links")
+    }
+
+    /// Built init for the guest.
+    pub fn init_bin(&self) -> Utf8PathBuf {
+        self.out_dir().join("init/init")
+    }
+
+    /// The initramfs `pack` wrote last (a symlink to `initramfs.cpio.<ext>`), what `qemu` boots.
+    pub fn current_initramfs(&self) -> Utf8PathBuf {
+        self.out_dir().join("initramfs")
+    }
+
+    /// Packed initramfs with the given file extension (`gz`, `zst`, ...).
+    pub fn initramfs(&self, extension: &str) -> Utf8PathBuf {
+        if extension.is_empty() {
+            self.out_dir().join("initramfs.cpio")
+        } else {
+            self.out_dir().join(format!("initramfs.cpio.{extension}"))
+        }
+    }
+}
+
+/// A path relative to the workspace root when it is inside it, for messages.
+pub fn display_path(path: &Utf8Path) -> &Utf8Path {
+    path.strip_prefix(layout::workspace_root()).unwrap_or(path)
+}

@@ -1,0 +1,222 @@
+//! `build`: the kernel image and dtb, a static busybox, and the guest's init.
+//!
+//! Three sub-stages with their own fingerprints, so editing the kernel fragment
+//! rebuilds only the kernel and editing init only init.
+
+use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use std::process::Command;
+
+use crate::board::Board;
+use crate::layout;
+use crate::stage::{run_stage, Ctx, Fingerprint, Report, Stage};
+
+/// Options of `cargo xtask build`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BuildArgs {
+    /// Compile C through ccache (when installed)
+    #[arg(long)]
+    pub ccache: bool,
+    /// Parallel make jobs (default: number of cores)
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// Runs the build stages: kernel, busybox, init.
+pub fn run(ctx: &Ctx, args: &BuildArgs) -> Result<Vec<Report>> {
+    Ok(vec![kernel(ctx, args)?, busybox(ctx, args)?, init(ctx)?])
+}
+
+fn jobs(args: &BuildArgs) -> usize {
+    args.jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+/// `make` in `src` with output in `build`, for the board's arch and cross compiler.
+fn make(board: &Board, src: &Utf8Path, build: &Utf8Path, args: &BuildArgs) -> Command {
+    let mut cmd = Command::new("make");
+    cmd.arg("-C").arg(src).arg(format!("O={build}"));
+    cmd.arg(format!("ARCH={}", board.spec.arch));
+    if !board.spec.cross_compile.is_empty() {
+        cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
+    }
+    if args.ccache && which("ccache").is_some() {
+        cmd.arg(format!("CC=ccache {}gcc", board.spec.cross_compile));
+    }
+    cmd.arg(format!("-j{}", jobs(args)));
+    cmd
+}
+
+/// Finds a program on `PATH`.
+pub fn which(program: &str) -> Option<Utf8PathBuf> {
+    let path = std::env::var("PATH").ok()?;
+    path.split(':')
+        .map(|dir| Utf8Path::new(dir).join(program))
+        .find(|p| p.is_file())
+}
+
+fn compiler_version(board: &Board) -> String {
+    let gcc = format!("{}gcc", board.spec.cross_compile);
+    Command::new(&gcc)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string())
+        .unwrap_or_else(|_| format!("{gcc} missing"))
+}
+
+fn kernel(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
+    let board = &ctx.board;
+    let mut fp = Fingerprint::new("build-linux");
+    fp.stage(board, "fetch")?
+        .file(&board.kernel_config())?
+        .text(&board.spec.kernel.targets.join(" "))
+        .text(&compiler_version(board))
+        .text(&args.ccache.to_string());
+    let image = board.kernel_image();
+    let mut outputs = vec![image.as_path()];
+    let dtb = board.dtb();
+    if let Some(dtb) = &dtb {
+        outputs.push(dtb);
+    }
+    run_stage(ctx, "build-linux", &fp, &outputs, Some(image.clone()), |stage| {
+        stage.status("make");
+        let mut cmd = make(board, &board.kernel_src(), &board.kernel_build(), args);
+        cmd.args(&board.spec.kernel.targets);
+        stage.run(cmd)?;
+        for out in &outputs {
+            if !out.exists() {
+                bail!("make succeeded but {out} is missing: check [kernel] targets/image/dtb in board.toml");
+            }
+        }
+        Ok(())
+    })
+}
+
+fn busybox(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
+    let board = &ctx.board;
+    let mut fp = Fingerprint::new("build-busybox");
+    fp.stage(board, "fetch")?
+        .file(&board.busybox_config())?
+        .text(&compiler_version(board))
+        .text(&args.ccache.to_string());
+    let bin = board.busybox_bin();
+    let links = board.busybox_links();
+    run_stage(ctx, "build-busybox", &fp, &[&bin, &links], Some(bin.clone()), |stage| {
+        let mut cmd = make(board, &board.busybox_src(), &board.busybox_build(), args);
+        cmd.args(["busybox", "busybox.links"]);
+        stage.run(cmd)?;
+        check_static(stage, &bin)
+    })
+}
+
+/// A dynamically linked busybox cannot run in an initramfs without a C library.
+fn check_static(stage: &Stage, bin: &Utf8Path) -> Result<()> {
+    let bytes = fs_err::read(bin)?;
+    let elf = crate::elf::Elf::parse(&bytes).with_context(|| format!("{bin}: not an ELF file"))?;
+    if elf.interpreter {
+        bail!("{bin} is dynamically linked: set CONFIG_STATIC=y in the board's busybox.config");
+    }
+    stage.log(&format!("{bin}: static ELF, machine {}", elf.machine));
+    Ok(())
+}
+
+/// How init is compiled for the board's Rust target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RustRoute {
+    /// The host's cargo has the target's standard library (rustup target add, or native).
+    Cargo,
+    /// Debian's rustc with the target's std from Debian packages in a private sysroot.
+    DebianRustc { sysroot: Utf8PathBuf },
+}
+
+/// The rustc flags init is built with on every route.
+const INIT_RUSTFLAGS: &[&str] =
+    &["-C", "target-feature=+crt-static", "-C", "panic=abort", "-C", "opt-level=s", "-C", "strip=symbols"];
+
+fn host_has_target(target: &str) -> bool {
+    Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", target])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| Utf8PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("libstd.rlib").exists()
+            || std::fs::read_dir(String::from_utf8_lossy(&o.stdout).trim())
+                .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libstd-")))
+                .unwrap_or(false))
+        .unwrap_or(false)
+}
+
+fn route(board: &Board) -> Result<RustRoute> {
+    if host_has_target(&board.spec.rust_target) {
+        return Ok(RustRoute::Cargo);
+    }
+    let sysroot = crate::toolchain::debian_sysroot(board)?;
+    Ok(RustRoute::DebianRustc { sysroot })
+}
+
+fn init(ctx: &Ctx) -> Result<Report> {
+    let board = &ctx.board;
+    let route = route(board)?;
+    let src = layout::workspace_root().join("init");
+    let mut fp = Fingerprint::new("build-init");
+    fp.tree(&src.join("src"))?
+        .file(&src.join("Cargo.toml"))?
+        .text(&board.spec.rust_target)
+        .text(&format!("{route:?}"))
+        .text(&INIT_RUSTFLAGS.join(" "));
+    let out = board.init_bin();
+    run_stage(ctx, "build-init", &fp, &[&out], Some(out.clone()), |stage| {
+        let target = &board.spec.rust_target;
+        let linker = format!("{}gcc", board.spec.cross_compile);
+        let tmp_dir = out.parent().context("init output has no parent")?;
+        fs_err::create_dir_all(tmp_dir)?;
+        let tmp = tmp_dir.join("init.tmp");
+        match &route {
+            RustRoute::Cargo => {
+                stage.status(&format!("cargo build for {target}"));
+                let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+                cmd.current_dir(layout::workspace_root())
+                    .args(["build", "--release", "-p", "init", "--target", target])
+                    .arg("--target-dir")
+                    .arg(layout::target_dir().join("guest"))
+                    .env("RUSTFLAGS", INIT_RUSTFLAGS.join(" "));
+                if !board.spec.cross_compile.is_empty() {
+                    let var = format!(
+                        "CARGO_TARGET_{}_LINKER",
+                        target.to_uppercase().replace('-', "_")
+                    );
+                    cmd.env(var, &linker);
+                }
+                stage.run(cmd)?;
+                let built = layout::target_dir().join("guest").join(target).join("release/init");
+                fs_err::copy(&built, &tmp)?;
+            }
+            RustRoute::DebianRustc { sysroot } => {
+                stage.status(&format!("/usr/bin/rustc for {target}"));
+                let mut cmd = Command::new("/usr/bin/rustc");
+                cmd.args(["--edition", "2021", "--crate-name", "init", "--target", target])
+                    .arg("--sysroot")
+                    .arg(sysroot)
+                    .arg("-C")
+                    .arg(format!("linker={linker}"))
+                    .args(INIT_RUSTFLAGS)
+                    .arg("-o")
+                    .arg(&tmp)
+                    .arg(src.join("src/main.rs"));
+                stage.run(cmd)?;
+            }
+        }
+        let bytes = fs_err::read(&tmp)?;
+        let elf = crate::elf::Elf::parse(&bytes).context("built init is not an ELF file")?;
+        if elf.machine != board.spec.elf_machine || elf.interpreter {
+            bail!(
+                "built init is for ELF machine {} (dynamic: {}), expected a static binary for machine {}",
+                elf.machine,
+                elf.interpreter,
+                board.spec.elf_machine
+            );
+        }
+        fs_err::rename(&tmp, &out)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,97 @@
+//! `cargo xtask`: builds a minimal Linux (kernel, static busybox, Rust init,
+//! initramfs) for a board and boots it in QEMU.
+//!
+//! `main` only parses flags and dispatches; each subcommand lives in its own module.
+
+mod board;
+mod build;
+mod configure;
+mod elf;
+mod fetch;
+mod kconfig_cmd;
+mod layout;
+mod pack;
+mod pipeline;
+mod preflight;
+mod qemu;
+mod setup;
+mod stage;
+mod toolchain;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+use board::{Board, DEFAULT_BOARD};
+use stage::Ctx;
+
+/// Build a minimal Linux system and boot it in QEMU.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about, long_about = None)]
+struct Cli {
+    /// Board to build (a folder under boards/)
+    #[arg(long, global = true, default_value = DEFAULT_BOARD, env = "MINILINUX_BOARD")]
+    board: String,
+    /// Stream tool output to the terminal as well as to the stage logs
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every stage: setup check, fetch, configure, build, pack, qemu
+    All(pipeline::AllArgs),
+    /// Install the host packages the board needs (apt)
+    Setup(setup::SetupArgs),
+    /// Report which host tools are present and which are missing
+    Doctor,
+    /// Download and verify kernel and busybox sources
+    Fetch(fetch::FetchArgs),
+    /// Make the kernel and busybox .config from defconfig + board fragments
+    Configure(configure::ConfigureArgs),
+    /// Build the kernel, busybox and init
+    Build(build::BuildArgs),
+    /// Pack the initramfs from the board's rootfs.toml
+    Pack(pack::PackArgs),
+    /// Boot the result in QEMU
+    Qemu(qemu::QemuArgs),
+    /// Read and edit kernel/busybox config fragments
+    Kconfig(kconfig_cmd::KconfigCmd),
+    /// List the boards
+    Boards,
+    /// Remove the board's build outputs (keeps the source cache)
+    Clean(pipeline::CleanArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    stage::install_interrupt_handler();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = || -> anyhow::Result<Ctx> {
+        Ok(Ctx { board: Board::load(&cli.board)?, verbose: cli.verbose })
+    };
+    match cli.command {
+        Command::All(args) => return pipeline::all(&ctx()?, args),
+        Command::Setup(args) => setup::run(&ctx()?.board, &args)?,
+        Command::Doctor => return setup::doctor(&ctx()?.board),
+        Command::Fetch(args) => pipeline::single(&ctx()?, |ctx| fetch::run(ctx, &args))?,
+        Command::Configure(args) => pipeline::single(&ctx()?, |ctx| configure::run(ctx, &args))?,
+        Command::Build(args) => pipeline::single(&ctx()?, |ctx| build::run(ctx, &args))?,
+        Command::Pack(args) => return pack::command(&ctx()?, args),
+        Command::Qemu(args) => return qemu::command(&ctx()?, &args),
+        Command::Kconfig(cmd) => cmd.run(&cli.board)?,
+        Command::Boards => pipeline::boards()?,
+        Command::Clean(args) => pipeline::clean(&ctx()?, &args)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,121 @@
+//! `pack`: the initramfs from the board's manifest and the build outputs.
+
+use anyhow::{bail, Context, Result};
+use camino::Utf8PathBuf;
+use rootfs::Compression;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::board::{display_path, Board};
+use crate::stage::{run_stage, Ctx, Fingerprint, Report};
+
+/// Options of the pack stage, shared with `all`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PackStageArgs {
+    /// Initramfs compression: gzip, zstd, xz, lz4 or none (default: the board's)
+    #[arg(long, value_name = "KIND")]
+    pub compression: Option<String>,
+}
+
+/// Options of `cargo xtask pack`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PackArgs {
+    #[command(flatten)]
+    stage: PackStageArgs,
+    /// List an archive (default: the board's packed initramfs) instead of packing
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    list: Option<String>,
+}
+
+/// The variables a manifest can use in host paths.
+pub fn manifest_vars(board: &Board) -> BTreeMap<String, PathBuf> {
+    let mut vars = BTreeMap::new();
+    vars.insert("busybox".to_string(), board.busybox_bin().into());
+    vars.insert("busybox_links".to_string(), board.busybox_links().into());
+    vars.insert("init".to_string(), board.init_bin().into());
+    vars.insert("board".to_string(), board.dir.clone().into());
+    vars.insert("kernel_build".to_string(), board.kernel_build().into());
+    vars
+}
+
+/// The compression asked for, else the board's.
+pub fn compression(board: &Board, args: &PackStageArgs) -> Result<Compression> {
+    let name = args.compression.as_deref().unwrap_or(&board.spec.rootfs.compression);
+    name.parse::<Compression>().map_err(|e| anyhow::anyhow!("--compression {name}: {e}"))
+}
+
+/// `SOURCE_DATE_EPOCH`, else 0: the mtime of every archive entry.
+fn mtime() -> Result<u64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v.trim().parse().with_context(|| {
+            format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds: unset it or fix it")
+        }),
+        Err(_) => Ok(0),
+    }
+}
+
+/// Runs the pack stage.
+pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
+    let board = &ctx.board;
+    let compression = compression(board, args)?;
+    crate::preflight::check_compression(board, compression)?;
+    let out = board.initramfs(compression.extension());
+    let options = rootfs::PackOptions {
+        manifest: board.manifest().into(),
+        vars: manifest_vars(board),
+        compression,
+        mtime: mtime()?,
+    };
+    let mut fp = Fingerprint::new("pack");
+    fp.file(&board.manifest())?.text(&format!("{compression:?} {}", options.mtime));
+    let inputs = rootfs::inputs(&options.manifest, &options.vars).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for input in inputs {
+        let input = Utf8PathBuf::try_from(input)?;
+        if input.is_dir() {
+            fp.tree(&input)?;
+        } else {
+            fp.file(&input)?;
+        }
+    }
+    let current = board.current_initramfs();
+    let report = run_stage(ctx, "pack", &fp, &[&out], Some(out.clone()), |stage| {
+        stage.status(&format!("{} from {}", display_path(&out), display_path(&board.manifest())));
+        let report = rootfs::pack(&options, out.as_std_path()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        stage.log(&format!("{report:?}"));
+        Ok(())
+    })?;
+    point_current_at(&current, &out)?;
+    Ok(report)
+}
+
+/// `initramfs` -> `initramfs.cpio.<ext>`, replaced atomically.
+fn point_current_at(link: &camino::Utf8Path, target: &camino::Utf8Path) -> Result<()> {
+    let name = target.file_name().context("initramfs has no file name")?;
+    let tmp = link.with_extension("tmp-link");
+    let _ = fs_err::remove_file(&tmp);
+    std::os::unix::fs::symlink(name, &tmp).with_context(|| format!("creating {tmp}"))?;
+    fs_err::rename(&tmp, link)?;
+    Ok(())
+}
+
+/// `cargo xtask pack`: pack, or with `--list`, list an archive.
+pub fn command(ctx: &Ctx, args: PackArgs) -> Result<ExitCode> {
+    let Some(list) = args.list else {
+        crate::pipeline::single(ctx, |ctx| run(ctx, &args.stage))?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let path = if list.is_empty() {
+        let current = ctx.board.current_initramfs();
+        if !current.exists() {
+            bail!("{} does not exist: run `cargo xtask pack` first", display_path(&current));
+        }
+        current
+    } else {
+        Utf8PathBuf::from(list)
+    };
+    let bytes = fs_err::read(&path)?;
+    let entries = rootfs::list(&bytes).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    print!("{}", rootfs::render_listing(&entries));
+    Ok(ExitCode::SUCCESS)
+}

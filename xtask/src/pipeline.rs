@@ -1,0 +1,118 @@
+//! `all`, `boards`, `clean`: chaining stages and the per-run summary.
+
+use anyhow::{Context, Result};
+use std::process::ExitCode;
+
+use crate::board::{display_path, Board};
+use crate::stage::{print_summary, BoardLock, Ctx, Report};
+use crate::{build, configure, fetch, pack, qemu, setup};
+
+/// Options of `cargo xtask all`: those of every stage it runs.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AllArgs {
+    #[command(flatten)]
+    fetch: fetch::FetchArgs,
+    #[command(flatten)]
+    configure: configure::ConfigureArgs,
+    #[command(flatten)]
+    build: build::BuildArgs,
+    #[command(flatten)]
+    pack: pack::PackStageArgs,
+    #[command(flatten)]
+    qemu: qemu::QemuArgs,
+    /// Stop after packing, do not boot
+    #[arg(long)]
+    no_boot: bool,
+}
+
+/// `cargo xtask all`: setup check, then every stage, then the boot.
+pub fn all(ctx: &Ctx, args: AllArgs) -> Result<ExitCode> {
+    setup::ensure(&ctx.board)?;
+    let mut reports: Vec<Report> = Vec::new();
+    let result = (|| -> Result<()> {
+        let _lock = BoardLock::acquire(&ctx.board)?;
+        reports.push(fetch::run(ctx, &args.fetch)?);
+        reports.extend(configure::run(ctx, &args.configure)?);
+        reports.extend(build::run(ctx, &args.build)?);
+        reports.push(pack::run(ctx, &args.pack)?);
+        Ok(())
+    })();
+    print_summary(&reports);
+    result?;
+    if args.no_boot {
+        return Ok(ExitCode::SUCCESS);
+    }
+    qemu::command(ctx, &args.qemu)
+}
+
+/// Runs one stage (or a group of them) under the board lock and prints the summary.
+pub fn single<R: IntoReports>(ctx: &Ctx, stage: impl FnOnce(&Ctx) -> Result<R>) -> Result<()> {
+    let _lock = BoardLock::acquire(&ctx.board)?;
+    let reports = stage(ctx)?.into_reports();
+    print_summary(&reports);
+    Ok(())
+}
+
+/// A stage's result: one report or several (configure and build have one per package).
+pub trait IntoReports {
+    /// The reports, in order.
+    fn into_reports(self) -> Vec<Report>;
+}
+
+impl IntoReports for Report {
+    fn into_reports(self) -> Vec<Report> {
+        vec![self]
+    }
+}
+
+impl IntoReports for Vec<Report> {
+    fn into_reports(self) -> Vec<Report> {
+        self
+    }
+}
+
+/// `cargo xtask boards`.
+pub fn boards() -> Result<()> {
+    for name in Board::names()? {
+        let board = Board::load(&name)?;
+        println!("{name:<16} {}", board.spec.description);
+    }
+    Ok(())
+}
+
+/// Options of `cargo xtask clean`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CleanArgs {
+    /// Also remove the download and source cache (shared by all boards)
+    #[arg(long)]
+    cache: bool,
+}
+
+/// `cargo xtask clean`.
+pub fn clean(ctx: &Ctx, args: &CleanArgs) -> Result<()> {
+    let out = ctx.board.out_dir();
+    {
+        let _lock = BoardLock::acquire(&ctx.board)?;
+        for entry in fs_err::read_dir(&out).into_iter().flatten() {
+            let entry = entry?;
+            if entry.file_name() == "lock" {
+                continue;
+            }
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                fs_err::remove_dir_all(&path)?;
+            } else {
+                fs_err::remove_file(&path)?;
+            }
+        }
+    }
+    eprintln!("removed {}", display_path(&out));
+    if args.cache {
+        let cache = crate::layout::cache_dir();
+        if cache.exists() {
+            fs_err::remove_dir_all(&cache).with_context(|| format!("removing {cache}"))?;
+            eprintln!("removed {cache}");
+        }
+    }
+    Ok(())
+}
