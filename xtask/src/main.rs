@@ -6,6 +6,7 @@
 mod board;
 mod build;
 mod configure;
+mod e2e;
 mod elf;
 mod fetch;
 mod kconfig_cmd;
@@ -16,6 +17,7 @@ mod preflight;
 mod qemu;
 mod setup;
 mod stage;
+mod test;
 mod toolchain;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +62,8 @@ enum Command {
     Kconfig(kconfig_cmd::KconfigCmd),
     /// List the boards
     Boards,
+    /// Run the test suite: fmt, clippy, cargo test, end-to-end boots in QEMU
+    Test(test::TestArgs),
     /// Remove the board's build outputs (keeps the source cache)
     Clean(pipeline::CleanArgs),
 }
@@ -90,6 +94,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pack(args) => return pack::command(&ctx()?, args),
         Command::Qemu(args) => return qemu::command(&ctx()?, &args),
         Command::Kconfig(cmd) => cmd.run(&cli.board)?,
+        Command::Test(args) => return test::run(&ctx()?, &args),
         Command::Boards => pipeline::boards()?,
         Command::Clean(args) => pipeline::clean(&ctx()?, &args)?,
     }

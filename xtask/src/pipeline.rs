@@ -28,6 +28,20 @@ pub struct AllArgs {
 /// `cargo xtask all`: setup check, then every stage, then the boot.
 pub fn all(ctx: &Ctx, args: AllArgs) -> Result<ExitCode> {
     setup::ensure(&ctx.board)?;
+    build_with(ctx, &args)?;
+    if args.no_boot {
+        return Ok(ExitCode::SUCCESS);
+    }
+    qemu::command(ctx, &args.qemu)
+}
+
+/// Every stage before the boot, with default options: what the test suite boots.
+pub fn build_all(ctx: &Ctx) -> Result<()> {
+    build_with(ctx, &AllArgs::default())
+}
+
+/// fetch, configure, build, pack under the board lock, then the summary.
+fn build_with(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     let mut reports: Vec<Report> = Vec::new();
     let result = (|| -> Result<()> {
         let _lock = BoardLock::acquire(&ctx.board)?;
@@ -38,11 +52,7 @@ pub fn all(ctx: &Ctx, args: AllArgs) -> Result<ExitCode> {
         Ok(())
     })();
     print_summary(&reports);
-    result?;
-    if args.no_boot {
-        return Ok(ExitCode::SUCCESS);
-    }
-    qemu::command(ctx, &args.qemu)
+    result
 }
 
 /// Runs one stage (or a group of them) under the board lock and prints the summary.
