@@ -88,31 +88,6 @@ pub fn compare(tree: &Path, runs: usize) -> Result<BenchReport, Error> {
     let tree = tree
         .canonicalize()
         .map_err(Error::io("cannot read", tree))?;
-    let mut rows = Vec::new();
-    for (tool, compressor) in [
-        (GNU_GZIP, &["gzip", "-9"][..]),
-        ("find|cpio|zstd -19", &["zstd", "-19", "-q"][..]),
-        ("find|cpio|lz4 -l -9", &["lz4", "-l", "-9", "-q"][..]),
-    ] {
-        if tool != GNU_GZIP && !on_path(compressor[0]) {
-            continue;
-        }
-        let mut best: Option<BenchRow> = None;
-        for _ in 0..runs {
-            let start = Instant::now();
-            let bytes = gnu_pipeline(&tree, compressor)?;
-            let row = BenchRow {
-                tool: tool.to_string(),
-                bytes,
-                time: start.elapsed(),
-            };
-            best = Some(match best {
-                Some(b) if b.time <= row.time => b,
-                _ => row,
-            });
-        }
-        rows.extend(best);
-    }
     let dir = tempfile::tempdir().map_err(Error::io(
         "cannot create a temporary directory in",
         &std::env::temp_dir(),
@@ -123,37 +98,62 @@ pub fn compare(tree: &Path, runs: usize) -> Result<BenchReport, Error> {
         tree.to_str().unwrap_or_default()
     );
     std::fs::write(&manifest, text).map_err(Error::io("cannot write", &manifest))?;
+
+    let mut tools: Vec<Tool> = GNU_PIPELINES
+        .iter()
+        .filter(|(name, compressor)| *name == GNU_GZIP || on_path(compressor[0]))
+        .map(|&(name, compressor)| Tool::Gnu(name, compressor))
+        .collect();
+    tools.extend(Compression::ALL.map(Tool::Rootfs));
+    let mut best: Vec<Option<BenchRow>> = vec![None; tools.len()];
     let mut raw_bytes = 0;
-    for compression in Compression::ALL {
-        let opts = PackOptions {
-            manifest: manifest.clone(),
-            vars: BTreeMap::new(),
-            compression,
-            mtime: 0,
-        };
-        let mut best: Option<BenchRow> = None;
-        for _ in 0..runs {
+    // Runs are interleaved so a change in the machine's load hits every tool alike.
+    for _ in 0..runs {
+        for (tool, best) in tools.iter().zip(&mut best) {
             let start = Instant::now();
-            let (report, _) = pack_to_memory(&opts)?;
-            raw_bytes = report.raw_bytes;
+            let (name, bytes) = match tool {
+                Tool::Gnu(name, compressor) => (name.to_string(), gnu_pipeline(&tree, compressor)?),
+                Tool::Rootfs(compression) => {
+                    let opts = PackOptions {
+                        manifest: manifest.clone(),
+                        vars: BTreeMap::new(),
+                        compression: *compression,
+                        mtime: 0,
+                    };
+                    let (report, _) = pack_to_memory(&opts)?;
+                    raw_bytes = report.raw_bytes;
+                    (format!("rootfs {compression}"), report.compressed_bytes)
+                }
+            };
             let row = BenchRow {
-                tool: format!("rootfs {compression}"),
-                bytes: report.compressed_bytes,
+                tool: name,
+                bytes,
                 time: start.elapsed(),
             };
-            best = Some(match best {
-                Some(b) if b.time <= row.time => b,
-                _ => row,
-            });
+            if best.as_ref().is_none_or(|b| row.time < b.time) {
+                *best = Some(row);
+            }
         }
-        rows.extend(best);
     }
     Ok(BenchReport {
         tree,
         runs,
         raw_bytes,
-        rows,
+        rows: best.into_iter().flatten().collect(),
     })
+}
+
+/// The GNU pipelines compared against: name, then the compressor's command line.
+const GNU_PIPELINES: [(&str, &[&str]); 3] = [
+    (GNU_GZIP, &["gzip", "-9"]),
+    ("find|cpio|zstd -19", &["zstd", "-19", "-q"]),
+    ("find|cpio|lz4 -l -9", &["lz4", "-l", "-9", "-q"]),
+];
+
+/// One way of packing the tree.
+enum Tool {
+    Gnu(&'static str, &'static [&'static str]),
+    Rootfs(Compression),
 }
 
 /// Runs `find . | cpio -o -H newc | <compressor>` in `tree`; returns the output size.
