@@ -68,14 +68,14 @@ impl Compression {
         }
     }
 
-    /// The archive's file extension: `cpio.gz`, `cpio.zst`, `cpio.xz`, `cpio.lz4`, `cpio`.
+    /// The compressor's file extension, added after `.cpio`: `gz`, `zst`, `xz`, `lz4`, and `""` for none.
     pub fn extension(self) -> &'static str {
         match self {
-            Compression::None => "cpio",
-            Compression::Gzip => "cpio.gz",
-            Compression::Zstd => "cpio.zst",
-            Compression::Xz => "cpio.xz",
-            Compression::Lz4 => "cpio.lz4",
+            Compression::None => "",
+            Compression::Gzip => "gz",
+            Compression::Zstd => "zst",
+            Compression::Xz => "xz",
+            Compression::Lz4 => "lz4",
         }
     }
 
