@@ -281,7 +281,7 @@ fn packs_are_byte_identical_whatever_the_umask_mtimes_and_creation_order() {
         lrwxrwxrwx 1 0 0 14 /usr/share/motd -> ../../etc/motd
     "#]]
     .assert_eq(&render_listing(
-        &list(&std::fs::read(b.path("out.cpio")).unwrap()).unwrap(),
+        &list(&std::fs::read(b.path("initramfs.cpio")).unwrap()).unwrap(),
     ));
 }
 
