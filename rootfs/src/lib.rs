@@ -14,6 +14,8 @@
 //! for fingerprinting), [`list`] and [`render_listing`] (archive to `ls -l`-style text),
 //! [`bench::compare`] (timing against `find | cpio | gzip -9`).
 
+#![warn(missing_docs)]
+
 pub mod bench;
 mod compression;
 mod declaration;

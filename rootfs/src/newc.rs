@@ -164,7 +164,7 @@ pub(crate) fn read(mut data: &[u8]) -> Result<Vec<Entry>, Error> {
         if data.iter().all(|&b| b == 0) {
             return Ok(entries);
         }
-        let (archive, used) = read_one(data, offset)?;
+        let (archive, used) = read_one_at(data, offset)?;
         entries.extend(archive);
         data = &data[used..];
         offset += used;
@@ -172,7 +172,12 @@ pub(crate) fn read(mut data: &[u8]) -> Result<Vec<Entry>, Error> {
 }
 
 /// Parses one archive up to and including its trailer; returns the entries and bytes consumed.
-fn read_one(data: &[u8], base: usize) -> Result<(Vec<Entry>, usize), Error> {
+pub(crate) fn read_one(data: &[u8]) -> Result<(Vec<Entry>, usize), Error> {
+    read_one_at(data, 0)
+}
+
+/// [`read_one`] of an archive found at offset `base` of a larger buffer (for messages).
+fn read_one_at(data: &[u8], base: usize) -> Result<(Vec<Entry>, usize), Error> {
     let mut entries = Vec::new();
     let mut pos = 0usize;
     loop {

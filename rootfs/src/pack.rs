@@ -99,9 +99,29 @@ pub fn inputs(manifest: &Path, vars: &BTreeMap<String, PathBuf>) -> Result<Vec<P
 
 /// Reads an archive as [`pack`] writes it (or any newc archive, compressed or not): detects the
 /// compression by its magic, decompresses, and parses every concatenated newc archive.
+///
+/// Like the kernel, it also reads uncompressed archives followed by a compressed one (the layout
+/// of an early-microcode initramfs), with NUL padding in between.
 pub fn list(archive: &[u8]) -> Result<Vec<Entry>, Error> {
-    match Compression::detect(archive)? {
-        None => newc::read(archive),
-        Some(compression) => newc::read(&compression.decompress(archive)?),
+    let mut entries = Vec::new();
+    let mut rest = archive;
+    loop {
+        while rest.first() == Some(&0) {
+            rest = &rest[1..];
+        }
+        if rest.is_empty() {
+            return Ok(entries);
+        }
+        match Compression::detect(rest)? {
+            None => {
+                let (archive, used) = newc::read_one(rest)?;
+                entries.extend(archive);
+                rest = &rest[used..];
+            }
+            Some(compression) => {
+                entries.extend(newc::read(&compression.decompress(rest)?)?);
+                return Ok(entries);
+            }
+        }
     }
 }

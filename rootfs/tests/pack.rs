@@ -706,3 +706,34 @@ fn overlays_copy_host_trees_with_normalised_modes_and_implicit_parents() {
     "#]]
     .assert_eq(&format!("{inputs:#?}\n"));
 }
+
+#[test]
+fn list_reads_an_uncompressed_archive_followed_by_a_compressed_one() {
+    let fx = Fixture::new();
+    fx.file(
+        "early.toml",
+        "[[file]]\npath = \"/kernel/x86/microcode/GenuineIntel.bin\"\ncontents = \"ucode\"\n",
+        0o644,
+    );
+    fx.file(
+        "main.toml",
+        "[[file]]\npath = \"/init\"\ncontents = \"#!/bin/sh\\n\"\nmode = 0o755\n",
+        0o644,
+    );
+    let mut both = fx.pack("early.toml", Compression::None, "early.cpio");
+    both.extend([0; 8]);
+    both.extend(fx.pack("main.toml", Compression::Zstd, "main.cpio.zst"));
+    expect![[r#"
+        drwxr-xr-x 3 0 0  0 /kernel
+        drwxr-xr-x 3 0 0  0 /kernel/x86
+        drwxr-xr-x 2 0 0  0 /kernel/x86/microcode
+        -rw-r--r-- 1 0 0  5 /kernel/x86/microcode/GenuineIntel.bin
+        -rwxr-xr-x 1 0 0 10 /init
+    "#]]
+    .assert_eq(&render_listing(&list(&both).unwrap()));
+    expect!["bad archive: truncated body of \"init\" at offset 0"].assert_eq(
+        &list(&fx.pack("main.toml", Compression::None, "main.cpio")[..120])
+            .unwrap_err()
+            .to_string(),
+    );
+}
