@@ -1,0 +1,28 @@
+//! `qemu`: boot the board's kernel and initramfs in QEMU, interactively or
+//! running one command through init's command mode; and the same machinery
+//! as an API for the end-to-end tests ([`boot_exec`], [`Session`]).
+
+mod boot;
+mod cli;
+mod cmdline;
+#[allow(
+    dead_code,
+    reason = "ExecResult's fields are read by the end-to-end suite"
+)]
+mod exec;
+mod process;
+#[allow(
+    dead_code,
+    reason = "the pty session is the end-to-end suite's API, not the CLI's"
+)]
+mod session;
+mod transcript;
+
+pub use cli::{command, QemuArgs};
+#[allow(unused_imports, reason = "the end-to-end suite's API")]
+pub use {
+    boot::{Boot, BootFiles, BootRequest, FileOverrides},
+    exec::{boot_exec, Echo, ExecOptions, ExecOutcome, ExecResult},
+    session::{Found, Needle, Session},
+    transcript::GuestStatus,
+};

@@ -1,0 +1,294 @@
+//! What one QEMU run boots: the board's machine, the kernel, dtb and
+//! initramfs, and the kernel command line; and the QEMU command for it.
+
+use anyhow::{bail, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use std::process::Command;
+
+use super::cmdline::{compose, init_params, BuiltinCmdline, CmdlineMode};
+use crate::board::{display_path, Board, QemuSpec};
+
+/// Files given on the command line instead of the board's build outputs.
+#[derive(Debug, Clone, Default)]
+pub struct FileOverrides {
+    /// `--kernel`: a kernel image built elsewhere.
+    pub kernel: Option<Utf8PathBuf>,
+    /// `--dtb`: a device tree blob.
+    pub dtb: Option<Utf8PathBuf>,
+    /// `--kernel-config`: the `.config` `--kernel` was built from.
+    pub kernel_config: Option<Utf8PathBuf>,
+    /// `--initrd`: an initramfs.
+    pub initrd: Option<Utf8PathBuf>,
+}
+
+/// The files QEMU loads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootFiles {
+    /// Kernel image (`-kernel`).
+    pub kernel: Utf8PathBuf,
+    /// Device tree blob (`-dtb`), if the board boots with one.
+    pub dtb: Option<Utf8PathBuf>,
+    /// Initramfs (`-initrd`).
+    pub initrd: Utf8PathBuf,
+    /// The kernel's `.config`, read for `CONFIG_CMDLINE`; `None` when unknown.
+    pub kernel_config: Option<Utf8PathBuf>,
+}
+
+/// What to boot and how: files, `--append` words, an `--exec` command.
+#[derive(Debug, Clone, Default)]
+pub struct BootRequest {
+    /// Files replacing the board's outputs.
+    pub files: FileOverrides,
+    /// `--append`: added to the kernel command line.
+    pub append: Vec<String>,
+    /// `--exec`: the command init runs instead of a shell.
+    pub exec: Option<String>,
+}
+
+/// One QEMU run, ready to start.
+#[derive(Debug, Clone)]
+pub struct Boot {
+    /// The board's `[qemu]`.
+    pub qemu: QemuSpec,
+    /// What QEMU loads.
+    pub files: BootFiles,
+    /// The `-append` value, if any.
+    pub append: Option<String>,
+    /// The command line the kernel will run with: `CONFIG_CMDLINE` and `-append` combined.
+    pub cmdline: String,
+    /// What the user should know before booting (e.g. `--append` ignored).
+    pub warnings: Vec<String>,
+}
+
+impl BootFiles {
+    /// The board's build outputs, or the overrides.
+    pub fn locate(board: &Board, overrides: &FileOverrides) -> BootFiles {
+        // A kernel from elsewhere was not built from the board's .config.
+        let kernel_config = match (&overrides.kernel_config, &overrides.kernel) {
+            (Some(config), _) => Some(config.clone()),
+            (None, Some(_)) => None,
+            (None, None) => Some(board.kernel_config()),
+        };
+        BootFiles {
+            kernel: overrides
+                .kernel
+                .clone()
+                .unwrap_or_else(|| board.kernel_image()),
+            dtb: overrides.dtb.clone().or_else(|| board.dtb()),
+            initrd: overrides
+                .initrd
+                .clone()
+                .unwrap_or_else(|| board.current_initramfs()),
+            kernel_config,
+        }
+    }
+
+    /// Fails, naming the fix, when a file is missing.
+    pub fn check(&self, overrides: &FileOverrides) -> Result<()> {
+        let wanted = [
+            (
+                "kernel image",
+                Some(&self.kernel),
+                overrides.kernel.is_some(),
+                "--kernel",
+                "build",
+            ),
+            (
+                "device tree blob",
+                self.dtb.as_ref(),
+                overrides.dtb.is_some(),
+                "--dtb",
+                "build",
+            ),
+            (
+                "initramfs",
+                Some(&self.initrd),
+                overrides.initrd.is_some(),
+                "--initrd",
+                "pack",
+            ),
+            (
+                "kernel .config",
+                self.kernel_config.as_ref(),
+                overrides.kernel_config.is_some(),
+                "--kernel-config",
+                "configure",
+            ),
+        ];
+        for (what, path, given, flag, stage) in wanted {
+            let Some(path) = path else { continue };
+            if path.exists() {
+                continue;
+            }
+            if given {
+                bail!("{flag} {path}: no such file");
+            }
+            bail!(
+                "{what} {} not found: run `cargo xtask {stage}` (or `cargo xtask all`)",
+                display_path(path)
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Boot {
+    /// Locates and checks the files, checks QEMU is installed and composes the command line.
+    pub fn prepare(board: &Board, request: &BootRequest) -> Result<Boot> {
+        let files = BootFiles::locate(board, &request.files);
+        files.check(&request.files)?;
+        find_program(&board.spec.qemu.binary)?;
+        let mut warnings = Vec::new();
+        let builtin = match &files.kernel_config {
+            Some(config) => BuiltinCmdline::read(config)?,
+            None => {
+                warnings.push(
+                    "--kernel without --kernel-config: its CONFIG_CMDLINE is unknown and \
+                     -append replaces it unless the kernel has CONFIG_CMDLINE_EXTEND"
+                        .to_string(),
+                );
+                BuiltinCmdline {
+                    text: String::new(),
+                    mode: CmdlineMode::Replace,
+                }
+            }
+        };
+        if request.exec.is_some() && builtin.mode == CmdlineMode::Force {
+            bail!(
+                "--exec passes init.exec= on the kernel command line, but the kernel is built with \
+                 CONFIG_CMDLINE_FORCE and ignores it: turn CONFIG_CMDLINE_FORCE off in {}",
+                display_path(&board.kernel_fragment())
+            );
+        }
+        let generated = init_params(request.exec.as_deref(), board.spec.qemu.can_poweroff)?;
+        let composed = compose(&builtin, &request.append, &generated);
+        warnings.extend(composed.warning);
+        Ok(Boot {
+            qemu: board.spec.qemu.clone(),
+            files,
+            append: composed.append,
+            cmdline: composed.effective,
+            warnings,
+        })
+    }
+
+    /// The QEMU command: the board's machine and flags, the files, the serial
+    /// console on stdio (`-nographic`) and `-no-reboot`, so a guest reboot ends QEMU.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.qemu.binary);
+        cmd.arg("-M").arg(&self.qemu.machine);
+        cmd.args(&self.qemu.args);
+        cmd.arg("-kernel").arg(&self.files.kernel);
+        if let Some(dtb) = &self.files.dtb {
+            cmd.arg("-dtb").arg(dtb);
+        }
+        cmd.arg("-initrd").arg(&self.files.initrd);
+        if let Some(append) = &self.append {
+            cmd.arg("-append").arg(append);
+        }
+        cmd.arg("-nographic").arg("-no-reboot");
+        cmd
+    }
+}
+
+/// The full path of `program` if it is on `PATH` (or is a path to an existing file).
+pub fn find_program(program: &str) -> Result<Utf8PathBuf> {
+    if program.contains('/') {
+        if Utf8Path::new(program).is_file() {
+            return Ok(program.into());
+        }
+        bail!("{program}: no such file: run `cargo xtask setup`");
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    for dir in path.split(':').filter(|d| !d.is_empty()) {
+        let candidate = Utf8Path::new(dir).join(program);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!("`{program}` is not installed (not on PATH): run `cargo xtask setup`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stage::render_command;
+    use expect_test::expect;
+
+    fn versatilepb_boot(append: Option<&str>, dtb: bool) -> Boot {
+        let board = Board::load("versatilepb").unwrap();
+        Boot {
+            qemu: board.spec.qemu.clone(),
+            files: BootFiles {
+                kernel: "/k/zImage".into(),
+                dtb: dtb.then(|| "/k/versatile-pb.dtb".into()),
+                initrd: "/k/initramfs.cpio.gz".into(),
+                kernel_config: None,
+            },
+            append: append.map(str::to_string),
+            cmdline: String::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn command_comes_from_the_board() {
+        let boot = versatilepb_boot(Some("console=ttyAMA0 init.exec=\"uname -a\""), true);
+        expect![[r#"qemu-system-arm -M versatilepb -m 128M -kernel /k/zImage -dtb /k/versatile-pb.dtb -initrd /k/initramfs.cpio.gz -append 'console=ttyAMA0 init.exec="uname -a"' -nographic -no-reboot"#]]
+            .assert_eq(&render_command(&boot.command()));
+    }
+
+    #[test]
+    fn command_without_dtb_or_append() {
+        let boot = versatilepb_boot(None, false);
+        expect!["qemu-system-arm -M versatilepb -m 128M -kernel /k/zImage -initrd /k/initramfs.cpio.gz -nographic -no-reboot"]
+            .assert_eq(&render_command(&boot.command()));
+    }
+
+    #[test]
+    fn missing_files_name_the_stage_or_flag_to_fix_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        fs_err::write(dir.join("zImage"), b"").unwrap();
+        let files = |config: &str| BootFiles {
+            kernel: dir.join("zImage"),
+            dtb: None,
+            initrd: dir.join("initramfs"),
+            kernel_config: Some(dir.join(config)),
+        };
+        let show = |r: Result<()>| {
+            r.map_or_else(
+                |e| e.to_string().replace(dir.as_str(), "<dir>"),
+                |()| "ok".into(),
+            )
+        };
+        let given = FileOverrides {
+            initrd: Some(dir.join("initramfs")),
+            ..Default::default()
+        };
+        fs_err::write(dir.join(".config"), b"").unwrap();
+        expect![[r#"
+            initramfs <dir>/initramfs not found: run `cargo xtask pack` (or `cargo xtask all`)
+            --initrd <dir>/initramfs: no such file
+            ok"#]]
+        .assert_eq(&format!(
+            "{}\n{}\n{}",
+            show(files(".config").check(&FileOverrides::default())),
+            show(files(".config").check(&given)),
+            show({
+                fs_err::write(dir.join("initramfs"), b"").unwrap();
+                files(".config").check(&given)
+            }),
+        ));
+    }
+
+    #[test]
+    fn missing_qemu_names_setup() {
+        expect!["`qemu-system-nonesuch` is not installed (not on PATH): run `cargo xtask setup`"]
+            .assert_eq(
+                &find_program("qemu-system-nonesuch")
+                    .unwrap_err()
+                    .to_string(),
+            );
+    }
+}

@@ -1,0 +1,183 @@
+//! `cargo xtask qemu`: interactive on a terminal, `--exec CMD` otherwise.
+
+use anyhow::{bail, Result};
+use camino::Utf8PathBuf;
+use std::io::{IsTerminal, Write};
+use std::process::{ExitCode, Stdio};
+use std::time::Duration;
+
+use super::boot::{Boot, BootRequest, FileOverrides};
+use super::exec::{boot_exec, Echo, ExecOptions, ExecOutcome};
+use super::process::QemuProcess;
+use crate::stage::{interrupted, Ctx};
+
+/// `--timeout` when `--exec` is given without one.
+pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(120);
+/// Exit code when the timeout passed (as timeout(1)).
+pub const EXIT_TIMEOUT: u8 = 124;
+/// Exit code when the guest kernel panicked.
+pub const EXIT_PANIC: u8 = 125;
+/// What runs when there is no terminal and no `--exec`.
+pub const SMOKE_COMMAND: &str = "uname -a";
+/// How many console lines a failure shows.
+const REPORT_LINES: usize = 30;
+
+/// Options of `cargo xtask qemu`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct QemuArgs {
+    /// Run CMD in the guest instead of a shell, stream its output and exit with its status
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+    /// Stop QEMU and fail (exit 124) after SECS seconds [default with --exec: 120; 0: never]
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Add to the kernel command line (the board's CONFIG_CMDLINE is kept); repeatable
+    #[arg(long, value_name = "ARGS")]
+    pub append: Vec<String>,
+    /// Boot this initramfs instead of the packed one
+    #[arg(long, value_name = "FILE")]
+    pub initrd: Option<Utf8PathBuf>,
+    /// Boot this kernel image instead of the built one
+    #[arg(long, value_name = "FILE", requires = "kernel_config")]
+    pub kernel: Option<Utf8PathBuf>,
+    /// With --kernel: the .config it was built from (read for CONFIG_CMDLINE)
+    #[arg(long, value_name = "FILE")]
+    pub kernel_config: Option<Utf8PathBuf>,
+    /// Boot with this device tree blob instead of the built one
+    #[arg(long, value_name = "FILE")]
+    pub dtb: Option<Utf8PathBuf>,
+}
+
+/// `cargo xtask qemu`: returns the guest command's exit status with `--exec`.
+pub fn command(ctx: &Ctx, args: &QemuArgs) -> Result<ExitCode> {
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let exec = match (&args.exec, terminal) {
+        (Some(cmd), _) => Some(cmd.clone()),
+        (None, true) => None,
+        (None, false) => {
+            eprintln!("not on a terminal: running `{SMOKE_COMMAND}` in the guest (--exec CMD runs another command)");
+            Some(SMOKE_COMMAND.to_string())
+        }
+    };
+    let request = BootRequest {
+        files: FileOverrides {
+            kernel: args.kernel.clone(),
+            dtb: args.dtb.clone(),
+            kernel_config: args.kernel_config.clone(),
+            initrd: args.initrd.clone(),
+        },
+        append: args.append.clone(),
+        exec: exec.clone(),
+    };
+    let boot = Boot::prepare(&ctx.board, &request)?;
+    // The cross-stage checks read the board's .config: meaningless for a kernel from elsewhere.
+    if args.kernel.is_none() && args.kernel_config.is_none() {
+        crate::preflight::check(ctx, &boot.files.initrd, &boot.cmdline)?;
+    }
+    for warning in &boot.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let timeout = match (args.timeout, &exec) {
+        (Some(0), _) => None,
+        (Some(secs), _) => Some(Duration::from_secs(secs)),
+        (None, Some(_)) => Some(DEFAULT_EXEC_TIMEOUT),
+        (None, None) => None,
+    };
+    match exec {
+        Some(_) => run_exec(ctx, &boot, timeout),
+        None => run_interactive(ctx, &boot, timeout),
+    }
+}
+
+fn run_exec(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCode> {
+    let echo = if ctx.verbose {
+        Echo::Console
+    } else {
+        Echo::Command
+    };
+    if ctx.verbose {
+        eprintln!("$ {}", crate::stage::render_command(&boot.command()));
+    }
+    let result = boot_exec(boot, &ExecOptions { timeout, echo })?;
+    let _ = std::io::stdout().flush();
+    match result.outcome {
+        ExecOutcome::Exited(status) => {
+            if result.qemu_lingered {
+                eprintln!(
+                    "warning: qemu kept running after the guest stopped and was killed; \
+                     check `can_poweroff` in the board's [qemu]"
+                );
+            }
+            if ctx.verbose {
+                eprintln!("guest command: {status}");
+            }
+            Ok(ExitCode::from(status.exit_code()))
+        }
+        ExecOutcome::Panic => {
+            eprintln!(
+                "error: the guest kernel panicked; last console lines:\n{}",
+                result.last_lines(REPORT_LINES)
+            );
+            Ok(ExitCode::from(EXIT_PANIC))
+        }
+        ExecOutcome::Timeout => {
+            let secs = timeout.map_or(0, |t| t.as_secs());
+            eprintln!(
+                "error: timed out after {secs}s (--timeout) before the guest command ended; \
+                 last console lines:\n{}",
+                result.last_lines(REPORT_LINES)
+            );
+            Ok(ExitCode::from(EXIT_TIMEOUT))
+        }
+        ExecOutcome::QemuExited(status) => {
+            let stderr = result.qemu_stderr.trim();
+            bail!(
+                "qemu exited ({status}) before init reported the command's status; \
+                 last console lines:\n{}{}",
+                result.last_lines(REPORT_LINES),
+                if stderr.is_empty() {
+                    String::new()
+                } else {
+                    format!("\nqemu said:\n{stderr}")
+                }
+            )
+        }
+    }
+}
+
+fn run_interactive(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCode> {
+    let mut cmd = boot.command();
+    if ctx.verbose {
+        eprintln!("$ {}", crate::stage::render_command(&cmd));
+    }
+    eprintln!(
+        "booting {} in QEMU; to quit, type `poweroff` in the guest or press Ctrl-A then x",
+        ctx.board.name
+    );
+    // QEMU stays in our process group: it must own the terminal to read it.
+    cmd.stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    let mut qemu = QemuProcess::spawn(cmd)?;
+    let deadline = timeout.map(|t| std::time::Instant::now() + t);
+    loop {
+        if let Some(status) = qemu.wait_timeout(Duration::from_millis(100))? {
+            return Ok(match status.code() {
+                Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+                None => ExitCode::FAILURE,
+            });
+        }
+        if interrupted() {
+            qemu.stop()?;
+            bail!("interrupted: stopped qemu");
+        }
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            qemu.stop()?;
+            eprintln!(
+                "\nerror: timed out after {}s (--timeout): stopped qemu",
+                timeout.map_or(0, |t| t.as_secs())
+            );
+            return Ok(ExitCode::from(EXIT_TIMEOUT));
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The kernel command line handed to QEMU's `-append`, composed so that the
+//! kernel's built-in `CONFIG_CMDLINE` survives `--append` and `--exec`.
+//!
+//! A bootloader's command line (QEMU's `-append`, which becomes the device
+//! tree's `/chosen/bootargs` or an ATAG) *replaces* `CONFIG_CMDLINE` whenever it
+//! is not empty, unless the kernel was built with `CONFIG_CMDLINE_EXTEND` (the
+//! built-in line is added to it) or `CONFIG_CMDLINE_FORCE` (the bootloader's is
+//! ignored); see drivers/of/fdt.c and arch/arm/kernel/atags_parse.c. x86 spells
+//! the same choices `CONFIG_CMDLINE_BOOL` and `CONFIG_CMDLINE_OVERRIDE`.
+
+use anyhow::{bail, Context, Result};
+use camino::Utf8Path;
+use kconfig::{Config, Tristate, Value};
+
+/// How a kernel combines its built-in command line with the bootloader's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmdlineMode {
+    /// The bootloader's line, when not empty, replaces the built-in one (the default).
+    Replace,
+    /// The built-in line is added after the bootloader's (`CONFIG_CMDLINE_EXTEND`).
+    Extend,
+    /// The built-in line is put before the bootloader's (x86's `CONFIG_CMDLINE_BOOL`).
+    Prepend,
+    /// The bootloader's line is ignored (`CONFIG_CMDLINE_FORCE`).
+    Force,
+}
+
+/// A kernel's built-in command line, as its `.config` states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltinCmdline {
+    /// `CONFIG_CMDLINE`, empty when unset.
+    pub text: String,
+    /// How the kernel combines it with `-append`.
+    pub mode: CmdlineMode,
+}
+
+/// The `-append` value to pass, and what the user should know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composed {
+    /// The whole `-append` value; `None` to pass no `-append` at all.
+    pub append: Option<String>,
+    /// The command line the kernel will run with (for checks and messages).
+    pub effective: String,
+    /// Why part of the request cannot take effect.
+    pub warning: Option<String>,
+}
+
+impl BuiltinCmdline {
+    /// Reads `CONFIG_CMDLINE` and the `CONFIG_CMDLINE_*` mode from a parsed `.config`.
+    pub fn from_config(config: &Config) -> BuiltinCmdline {
+        let on = |symbol: &str| matches!(config.get(symbol), Some(Value::Tristate(Tristate::Yes)));
+        let text = match config.get("CMDLINE") {
+            Some(Value::Str(text)) => text.trim().to_string(),
+            _ => String::new(),
+        };
+        let mode = if on("CMDLINE_FORCE") || on("CMDLINE_OVERRIDE") {
+            CmdlineMode::Force
+        } else if on("CMDLINE_EXTEND") {
+            CmdlineMode::Extend
+        } else if on("CMDLINE_BOOL") {
+            CmdlineMode::Prepend
+        } else {
+            CmdlineMode::Replace
+        };
+        BuiltinCmdline { text, mode }
+    }
+
+    /// Reads a kernel's `.config` file.
+    pub fn read(path: &Utf8Path) -> Result<BuiltinCmdline> {
+        let text = fs_err::read_to_string(path)?;
+        let config = Config::parse(&text)
+            .map_err(|e| e.in_file(path.as_str()))
+            .with_context(|| {
+                format!(
+                    "cannot read the kernel command line from {path}: run `cargo xtask configure`"
+                )
+            })?;
+        Ok(BuiltinCmdline::from_config(&config))
+    }
+}
+
+/// Composes `-append` from the kernel's built-in line, the user's `--append`
+/// words and the parameters xtask adds for init (in that order).
+pub fn compose(builtin: &BuiltinCmdline, user: &[String], generated: &[String]) -> Composed {
+    let extra: Vec<&str> = user
+        .iter()
+        .chain(generated)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let joined = |parts: &[&str]| {
+        parts
+            .iter()
+            .copied()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if extra.is_empty() {
+        // No -append at all: every mode then boots with CONFIG_CMDLINE as it is.
+        return Composed {
+            append: None,
+            effective: builtin.text.clone(),
+            warning: None,
+        };
+    }
+    let extra = extra.join(" ");
+    match builtin.mode {
+        CmdlineMode::Replace => {
+            let line = joined(&[&builtin.text, &extra]);
+            Composed {
+                append: Some(line.clone()),
+                effective: line,
+                warning: None,
+            }
+        }
+        CmdlineMode::Extend => Composed {
+            // drivers/of/fdt.c appends CONFIG_CMDLINE after the bootloader's line.
+            effective: joined(&[&extra, &builtin.text]),
+            append: Some(extra),
+            warning: None,
+        },
+        CmdlineMode::Prepend => Composed {
+            effective: joined(&[&builtin.text, &extra]),
+            append: Some(extra),
+            warning: None,
+        },
+        CmdlineMode::Force => Composed {
+            append: None,
+            effective: builtin.text.clone(),
+            warning: Some(format!(
+                "the kernel is built with CONFIG_CMDLINE_FORCE: it ignores `{extra}`; \
+                 disable CONFIG_CMDLINE_FORCE in the board's kernel fragment to pass parameters"
+            )),
+        },
+    }
+}
+
+/// The kernel parameters xtask adds for the guest's init: `init.exec=` for a
+/// command, `init.poweroff=reboot` on machines that cannot power off.
+pub fn init_params(exec: Option<&str>, can_poweroff: bool) -> Result<Vec<String>> {
+    let mut params = Vec::new();
+    if let Some(cmd) = exec {
+        params.push(exec_param(cmd)?);
+    }
+    if !can_poweroff {
+        params.push("init.poweroff=reboot".to_string());
+    }
+    Ok(params)
+}
+
+/// `init.exec="CMD"`: CMD quoted for the kernel command line.
+///
+/// The kernel's parameter splitter (lib/cmdline.c `next_arg`) knows double
+/// quotes and no escapes, so a command holding `"` cannot be passed; single
+/// quotes are fine (init splits the command into words with them).
+pub fn exec_param(cmd: &str) -> Result<String> {
+    if cmd.trim().is_empty() {
+        bail!("--exec needs a command, e.g. --exec 'uname -a'");
+    }
+    if cmd.contains('"') {
+        bail!(
+            "--exec {cmd:?}: the kernel command line cannot carry a double quote; \
+             use single quotes inside the command instead (init.exec=\"sh -c 'echo a b'\")"
+        );
+    }
+    if let Some(c) = cmd.chars().find(|c| c.is_control() && *c != '\t') {
+        bail!("--exec {cmd:?}: the kernel command line is one line and cannot carry {c:?}");
+    }
+    Ok(format!("init.exec=\"{cmd}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{expect, Expect};
+
+    /// Composes from a `.config` snippet, `--append` words and an `--exec` command.
+    fn check(config: &str, user: &[&str], exec: Option<&str>, expect: Expect) {
+        let builtin = BuiltinCmdline::from_config(&Config::parse(config).unwrap());
+        let user: Vec<String> = user.iter().map(|s| s.to_string()).collect();
+        let generated = init_params(exec, false).unwrap();
+        let composed = compose(&builtin, &user, &generated);
+        let shown = format!(
+            "mode: {:?}\nappend: {}\nkernel sees: {}\nwarning: {}",
+            builtin.mode,
+            composed.append.as_deref().unwrap_or("<none>"),
+            composed.effective,
+            composed.warning.as_deref().unwrap_or("<none>"),
+        );
+        expect.assert_eq(&shown);
+    }
+
+    #[test]
+    fn replace_mode_passes_the_builtin_line_first() {
+        check(
+            "CONFIG_CMDLINE=\"console=ttyAMA0 root=/dev/ram0\"\nCONFIG_CMDLINE_FROM_BOOTLOADER=y\n",
+            &["loglevel=3"],
+            Some("cat /proc/cmdline"),
+            expect![[r#"
+                mode: Replace
+                append: console=ttyAMA0 root=/dev/ram0 loglevel=3 init.exec="cat /proc/cmdline" init.poweroff=reboot
+                kernel sees: console=ttyAMA0 root=/dev/ram0 loglevel=3 init.exec="cat /proc/cmdline" init.poweroff=reboot
+                warning: <none>"#]],
+        );
+    }
+
+    #[test]
+    fn replace_mode_with_nothing_added_still_stops_by_reboot() {
+        check(
+            "CONFIG_CMDLINE=\"console=ttyAMA0\"\n",
+            &[],
+            None,
+            expect![[r#"
+                mode: Replace
+                append: console=ttyAMA0 init.poweroff=reboot
+                kernel sees: console=ttyAMA0 init.poweroff=reboot
+                warning: <none>"#]],
+        );
+    }
+
+    #[test]
+    fn extend_mode_passes_only_the_additions() {
+        check(
+            "CONFIG_CMDLINE=\"console=ttyAMA0\"\nCONFIG_CMDLINE_EXTEND=y\n",
+            &["quiet"],
+            Some("true"),
+            expect![[r#"
+                mode: Extend
+                append: quiet init.exec="true" init.poweroff=reboot
+                kernel sees: quiet init.exec="true" init.poweroff=reboot console=ttyAMA0
+                warning: <none>"#]],
+        );
+    }
+
+    #[test]
+    fn x86_cmdline_bool_prepends_the_builtin_line() {
+        check(
+            "CONFIG_CMDLINE_BOOL=y\nCONFIG_CMDLINE=\"console=ttyS0\"\n# CONFIG_CMDLINE_OVERRIDE is not set\n",
+            &[],
+            Some("true"),
+            expect![[r#"
+                mode: Prepend
+                append: init.exec="true" init.poweroff=reboot
+                kernel sees: console=ttyS0 init.exec="true" init.poweroff=reboot
+                warning: <none>"#]],
+        );
+    }
+
+    #[test]
+    fn force_mode_warns_that_additions_are_ignored() {
+        check(
+            "CONFIG_CMDLINE=\"console=ttyAMA0\"\nCONFIG_CMDLINE_FORCE=y\n",
+            &["quiet"],
+            None,
+            expect![[r#"
+                mode: Force
+                append: <none>
+                kernel sees: console=ttyAMA0
+                warning: the kernel is built with CONFIG_CMDLINE_FORCE: it ignores `quiet init.poweroff=reboot`; disable CONFIG_CMDLINE_FORCE in the board's kernel fragment to pass parameters"#]],
+        );
+    }
+
+    #[test]
+    fn no_builtin_line_passes_only_the_additions() {
+        check(
+            "# CONFIG_CMDLINE_BOOL is not set\n",
+            &["console=ttyS0", "  "],
+            Some("uname -a"),
+            expect![[r#"
+                mode: Replace
+                append: console=ttyS0 init.exec="uname -a" init.poweroff=reboot
+                kernel sees: console=ttyS0 init.exec="uname -a" init.poweroff=reboot
+                warning: <none>"#]],
+        );
+    }
+
+    #[test]
+    fn escaped_quotes_in_config_cmdline_are_kept() {
+        check(
+            "CONFIG_CMDLINE=\"console=ttyAMA0 init.shell=\\\"/bin/sh -l\\\"\"\n",
+            &["x"],
+            None,
+            expect![[r#"
+                mode: Replace
+                append: console=ttyAMA0 init.shell="/bin/sh -l" x init.poweroff=reboot
+                kernel sees: console=ttyAMA0 init.shell="/bin/sh -l" x init.poweroff=reboot
+                warning: <none>"#]],
+        );
+    }
+
+    #[test]
+    fn nothing_to_add_passes_no_append() {
+        let builtin = BuiltinCmdline {
+            text: "console=ttyAMA0".into(),
+            mode: CmdlineMode::Replace,
+        };
+        let composed = compose(&builtin, &[], &[]);
+        assert_eq!(
+            composed,
+            Composed {
+                append: None,
+                effective: "console=ttyAMA0".into(),
+                warning: None
+            }
+        );
+    }
+
+    fn check_exec(cmd: &str, expect: Expect) {
+        let shown = match exec_param(cmd) {
+            Ok(param) => param,
+            Err(e) => format!("error: {e}"),
+        };
+        expect.assert_eq(&shown);
+    }
+
+    #[test]
+    fn exec_commands_are_double_quoted_or_refused() {
+        check_exec("ls -l /", expect![[r#"init.exec="ls -l /""#]]);
+        check_exec(
+            "sh -c 'echo a; exit 3'",
+            expect![[r#"init.exec="sh -c 'echo a; exit 3'""#]],
+        );
+        check_exec(
+            r#"echo "hi""#,
+            expect![[
+                r#"error: --exec "echo \"hi\"": the kernel command line cannot carry a double quote; use single quotes inside the command instead (init.exec="sh -c 'echo a b'")"#
+            ]],
+        );
+        check_exec(
+            "echo a\necho b",
+            expect![[
+                r#"error: --exec "echo a\necho b": the kernel command line is one line and cannot carry '\n'"#
+            ]],
+        );
+        check_exec(
+            "  ",
+            expect!["error: --exec needs a command, e.g. --exec 'uname -a'"],
+        );
+    }
+}
