@@ -135,6 +135,8 @@ impl BootFiles {
 impl Boot {
     /// Locates and checks the files, checks QEMU is installed and composes the command line.
     pub fn prepare(board: &Board, request: &BootRequest) -> Result<Boot> {
+        // A bad --exec is reported before anything about files.
+        let generated = init_params(request.exec.as_deref(), board.spec.qemu.can_poweroff)?;
         let files = BootFiles::locate(board, &request.files);
         files.check(&request.files)?;
         find_program(&board.spec.qemu.binary)?;
@@ -160,7 +162,6 @@ impl Boot {
                 display_path(&board.kernel_fragment())
             );
         }
-        let generated = init_params(request.exec.as_deref(), board.spec.qemu.can_poweroff)?;
         let composed = compose(&builtin, &request.append, &generated);
         warnings.extend(composed.warning);
         Ok(Boot {

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use super::boot::Boot;
 use super::process::{read_until, Chunk, QemuProcess};
-use super::transcript::{classify, last_lines, GuestStatus, LineEvent, LineSplitter};
+use super::transcript::{
+    classify, is_kernel_message, last_lines, GuestStatus, LineEvent, LineSplitter,
+};
 use crate::stage::interrupted;
 
 /// After init's status line, how long the guest gets to stop QEMU by itself.
@@ -26,7 +28,8 @@ const TICK: Duration = Duration::from_millis(100);
 pub enum Echo {
     /// Nothing (the caller reads [`ExecResult`]).
     Quiet,
-    /// The command's output: console lines after init's banner, before its status line.
+    /// The command's output: console lines after init's banner, before its
+    /// status line, without time-stamped kernel messages.
     Command,
     /// The whole console, kernel messages included (`-v`).
     Console,
@@ -59,7 +62,8 @@ pub enum ExecOutcome {
 pub struct ExecResult {
     /// How it ended.
     pub outcome: ExecOutcome,
-    /// The command's output (console lines after init's banner, before its status line).
+    /// The command's output (console lines after init's banner, before its
+    /// status line, without time-stamped kernel messages).
     pub output: String,
     /// The whole serial console, `\r\n` turned into `\n`.
     pub console: String,
@@ -201,6 +205,8 @@ pub fn boot_exec(boot: &Boot, options: &ExecOptions) -> Result<ExecResult> {
                     phase = Phase::Stopping(status);
                     phase_deadline = Some(Instant::now() + STOP_GRACE);
                 }
+                // The kernel prints on the console whenever it likes; -v shows it.
+                (Phase::Command, _) if is_kernel_message(&text) => {}
                 (Phase::Command, _) => {
                     output.push_str(&text);
                     output.push('\n');

@@ -74,6 +74,33 @@ pub fn classify(line: &str) -> Option<LineEvent> {
     })
 }
 
+/// Whether a line is a kernel message with a `CONFIG_PRINTK_TIME` stamp,
+/// `[    3.070925] ...`: the kernel prints these on the console at any time,
+/// also while the guest's command runs.
+pub fn is_kernel_message(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix('[') else {
+        return false;
+    };
+    let Some((stamp, text)) = rest.split_once(']') else {
+        return false;
+    };
+    if !(text.is_empty() || text.starts_with(' ')) {
+        return false;
+    }
+    let stamp = stamp.trim_start();
+    match stamp.split_once('.') {
+        Some((secs, micros)) => {
+            !secs.is_empty()
+                && !micros.is_empty()
+                && secs
+                    .bytes()
+                    .chain(micros.bytes())
+                    .all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 /// Splits `...init: exit status N` into the text before it and the status.
 fn status_line(line: &str) -> Option<(&str, GuestStatus)> {
     let at = line.rfind("init: ")?;
@@ -142,6 +169,38 @@ pub fn last_lines(console: &str, n: usize) -> String {
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};
+
+    #[test]
+    fn kernel_messages_are_told_by_their_time_stamp() {
+        let lines = [
+            "[    3.070925] input: ImExPS/2 Generic Explorer Mouse",
+            "[12345.000001] reboot: Restarting system",
+            "[    2.044712] ",
+            "[ 1.5] x",
+            "[    3.07]no space after",
+            "[    2.044712]",
+            "[3] no fraction",
+            "[a.b] letters",
+            "[] empty",
+            "plain output [    3.070925] later",
+        ];
+        let shown: Vec<String> = lines
+            .iter()
+            .map(|l| format!("{} {l}", is_kernel_message(l)))
+            .collect();
+        expect![[r#"
+            true [    3.070925] input: ImExPS/2 Generic Explorer Mouse
+            true [12345.000001] reboot: Restarting system
+            true [    2.044712] 
+            true [ 1.5] x
+            false [    3.07]no space after
+            true [    2.044712]
+            false [3] no fraction
+            false [a.b] letters
+            false [] empty
+            false plain output [    3.070925] later"#]]
+        .assert_eq(&shown.join("\n"));
+    }
 
     /// Feeds a transcript in chunks of `chunk` bytes and shows each line's event.
     fn check(transcript: &str, chunk: usize, expect: Expect) {
