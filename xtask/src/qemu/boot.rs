@@ -210,6 +210,30 @@ pub fn find_program(program: &str) -> Result<Utf8PathBuf> {
     bail!("`{program}` is not installed (not on PATH): run `cargo xtask setup`")
 }
 
+/// A boot of the files in `$MINILINUX_QEMU_TEST_FILES` (`kernel`, `dtb`, `config`,
+/// `initramfs`) on the default board; `None`, after a `skipped:` line, when it is unset.
+#[cfg(test)]
+pub fn test_boot(test: &str, request: BootRequest) -> Option<Boot> {
+    use std::io::Write;
+    let Some(dir) = std::env::var_os("MINILINUX_QEMU_TEST_FILES") else {
+        // Straight to stderr: the test harness captures eprintln! of passing tests.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {test}: set MINILINUX_QEMU_TEST_FILES to a directory with kernel, dtb, config, initramfs"
+        );
+        return None;
+    };
+    let dir = Utf8PathBuf::from(dir.to_string_lossy().into_owned());
+    let board = Board::load(crate::board::DEFAULT_BOARD).expect("default board loads");
+    let files = FileOverrides {
+        kernel: Some(dir.join("kernel")),
+        dtb: Some(dir.join("dtb")),
+        kernel_config: Some(dir.join("config")),
+        initrd: Some(dir.join("initramfs")),
+    };
+    Some(Boot::prepare(&board, &BootRequest { files, ..request }).expect("the test files boot"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -254,3 +254,64 @@ fn pump_stderr(mut stderr: impl Read, text: &Mutex<Vec<u8>>, echo: bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qemu::boot::{test_boot, BootRequest};
+
+    fn run(test: &str, exec: &str, append: &[&str], timeout: u64) -> Option<ExecResult> {
+        let request = BootRequest {
+            exec: Some(exec.to_string()),
+            append: append.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        let boot = test_boot(test, request)?;
+        let options = ExecOptions {
+            timeout: Some(Duration::from_secs(timeout)),
+            echo: Echo::Quiet,
+        };
+        Some(boot_exec(&boot, &options).unwrap())
+    }
+
+    #[test]
+    fn exec_reports_status_and_output() {
+        let Some(r) = run(
+            "exec_reports_status_and_output",
+            "sh -c 'echo one; echo two; exit 4'",
+            &[],
+            120,
+        ) else {
+            return;
+        };
+        assert_eq!(
+            (r.outcome.clone(), r.output.as_str()),
+            (ExecOutcome::Exited(GuestStatus::Exited(4)), "one\ntwo\n"),
+            "{}",
+            r.console
+        );
+        assert!(!r.qemu_lingered, "{}", r.console);
+    }
+
+    #[test]
+    fn exec_reports_panic_and_timeout() {
+        let Some(panic) = run(
+            "exec_reports_panic_and_timeout",
+            "true",
+            &["rdinit=/bin/false"],
+            120,
+        ) else {
+            return;
+        };
+        assert_eq!(panic.outcome, ExecOutcome::Panic, "{}", panic.console);
+        assert!(
+            panic.last_lines(3).contains("---[ end Kernel panic"),
+            "{}",
+            panic.console
+        );
+        let Some(timeout) = run("exec_reports_panic_and_timeout", "sleep 600", &[], 15) else {
+            return;
+        };
+        assert_eq!(timeout.outcome, ExecOutcome::Timeout, "{}", timeout.console);
+    }
+}

@@ -267,6 +267,25 @@ mod tests {
     }
 
     #[test]
+    fn boots_to_a_shell_that_poweroff_ends() {
+        let Some(boot) = super::super::boot::test_boot(
+            "boots_to_a_shell_that_poweroff_ends",
+            Default::default(),
+        ) else {
+            return;
+        };
+        let mut s = Session::spawn(&boot).unwrap();
+        s.expect("minilinux init:", Duration::from_secs(90))
+            .unwrap();
+        s.expect("# ", Duration::from_secs(30)).unwrap();
+        s.send_line("echo $((6 * 7))-answer").unwrap();
+        s.expect("42-answer", Duration::from_secs(30)).unwrap();
+        s.send_line("poweroff").unwrap();
+        let status = s.wait_exit(Duration::from_secs(30)).unwrap();
+        assert!(status.success(), "{status}\n{}", s.tail());
+    }
+
+    #[test]
     fn expect_consumes_up_to_each_match() {
         let mut s = shell_session("printf 'one\\ntwo 42\\nthree\\n'");
         let first = s.expect("two", Duration::from_secs(10)).unwrap();
