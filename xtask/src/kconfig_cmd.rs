@@ -1,0 +1,483 @@
+//! `cargo xtask kconfig`: read and edit the board's config fragments (or any config file),
+//! show configured values, diff and merge config files.
+//!
+//! Edits go to the fragment, the source of truth under version control; the next
+//! `configure` applies them. With the fetched Kconfig sources at hand, symbols and value
+//! types are checked before anything is written.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use kconfig::{Config, Fragment, MergeOptions, SymbolDiff, SymbolIndex, Value};
+
+use crate::board::{display_path, Board};
+
+/// `cargo xtask kconfig ...`: read and edit config fragments.
+#[derive(Debug, clap::Args)]
+pub struct KconfigCmd {
+    /// Work on the busybox fragment (and busybox's .config and sources)
+    #[arg(long, global = true)]
+    busybox: bool,
+    /// Work on this config file instead of the board's fragment (or configured .config)
+    #[arg(long, global = true, value_name = "PATH")]
+    file: Option<Utf8PathBuf>,
+    /// Kconfig source tree to check symbols against [default: the board's fetched source]
+    #[arg(long, global = true, value_name = "DIR")]
+    src: Option<Utf8PathBuf>,
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Set symbols: `CONFIG_CMDLINE="console=ttyAMA0"`, `TMPFS=y`, `HZ=100`
+    Set {
+        /// NAME=VALUE, `CONFIG_` optional; a bare string value is quoted for you
+        #[arg(required = true, value_name = "ASSIGNMENT")]
+        assignments: Vec<String>,
+        /// Show the diff, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the fragment's lines for symbols
+    Get {
+        /// Symbol names, `CONFIG_` optional
+        #[arg(required = true, value_name = "SYMBOL")]
+        symbols: Vec<String>,
+    },
+    /// Write `# CONFIG_X is not set` for symbols
+    Unset {
+        /// Symbol names, `CONFIG_` optional
+        #[arg(required = true, value_name = "SYMBOL")]
+        symbols: Vec<String>,
+        /// Show the diff, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Delete symbols' lines from the fragment, so the defconfig decides again
+    Remove {
+        /// Symbol names, `CONFIG_` optional
+        #[arg(required = true, value_name = "SYMBOL")]
+        symbols: Vec<String>,
+        /// Show the diff, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print symbols' effective values in the configured .config (after the last configure)
+    Show {
+        /// Symbol names, `CONFIG_` optional
+        #[arg(required = true, value_name = "SYMBOL")]
+        symbols: Vec<String>,
+    },
+    /// Symbol changes from OLD to NEW; without files, the fragment's effect on the defconfig
+    Diff {
+        /// The config before
+        #[arg(requires = "new")]
+        old: Option<Utf8PathBuf>,
+        /// The config after
+        new: Option<Utf8PathBuf>,
+        /// Print a unified text diff instead of symbol changes
+        #[arg(long)]
+        unified: bool,
+    },
+    /// Merge fragments onto a base like merge_config.sh -m; later files win
+    Merge {
+        /// The base config
+        base: Utf8PathBuf,
+        /// Fragments, applied in order
+        #[arg(required = true)]
+        fragments: Vec<Utf8PathBuf>,
+        /// Write the merged config here (atomically) instead of to stdout
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<Utf8PathBuf>,
+        /// Never lower a `y` to `m` (merge_config.sh -y)
+        #[arg(short = 'y', long)]
+        builtin: bool,
+    },
+}
+
+/// Which package the command is about.
+#[derive(Clone, Copy)]
+enum Package {
+    Linux,
+    Busybox,
+}
+
+impl KconfigCmd {
+    /// Runs the subcommand for board `board`.
+    pub fn run(self, board: &str) -> Result<()> {
+        let package = if self.busybox {
+            Package::Busybox
+        } else {
+            Package::Linux
+        };
+        let ctx = Scope {
+            board_name: board.to_string(),
+            package,
+            file: self.file,
+            src: self.src,
+        };
+        match self.action {
+            Action::Set {
+                assignments,
+                dry_run,
+            } => ctx.set(&assignments, dry_run),
+            Action::Get { symbols } => ctx.get(&symbols),
+            Action::Unset { symbols, dry_run } => ctx.unset(&symbols, dry_run, false),
+            Action::Remove { symbols, dry_run } => ctx.unset(&symbols, dry_run, true),
+            Action::Show { symbols } => ctx.show(&symbols),
+            Action::Diff { old, new, unified } => ctx.diff(old, new, unified),
+            Action::Merge {
+                base,
+                fragments,
+                output,
+                builtin,
+            } => merge(&base, &fragments, output.as_deref(), builtin),
+        }
+    }
+}
+
+/// Which board, package and files an action works on.
+struct Scope {
+    board_name: String,
+    package: Package,
+    file: Option<Utf8PathBuf>,
+    src: Option<Utf8PathBuf>,
+}
+
+impl Scope {
+    fn board(&self) -> Result<Board> {
+        Board::load(&self.board_name)
+    }
+
+    /// The file edits go to: `--file`, else the board's fragment.
+    fn fragment(&self) -> Result<Utf8PathBuf> {
+        if let Some(file) = &self.file {
+            return Ok(file.clone());
+        }
+        let board = self.board()?;
+        Ok(match self.package {
+            Package::Linux => board.kernel_fragment(),
+            Package::Busybox => board.busybox_fragment(),
+        })
+    }
+
+    /// The Kconfig tree and the arch to restrict it to.
+    fn source_tree(&self) -> Result<(Utf8PathBuf, Option<String>)> {
+        if let Some(src) = &self.src {
+            let arch = match self.package {
+                Package::Linux => self.board().ok().map(|b| b.spec.arch),
+                Package::Busybox => None,
+            };
+            return Ok((src.clone(), arch));
+        }
+        let board = self.board()?;
+        Ok(match self.package {
+            Package::Linux => (board.kernel_src(), Some(board.spec.arch.clone())),
+            Package::Busybox => (board.busybox_src(), None),
+        })
+    }
+
+    /// Scans the Kconfig sources; `None` (with a note) when they are not there.
+    fn symbols(&self) -> Result<Option<SymbolIndex>> {
+        let (src, arch) = self.source_tree()?;
+        if !src.is_dir() {
+            eprintln!(
+                "note: no Kconfig sources at {} (run `cargo xtask fetch`); symbols are not checked",
+                display_path(&src)
+            );
+            return Ok(None);
+        }
+        let index = SymbolIndex::scan(src.as_std_path(), arch.as_deref())
+            .with_context(|| format!("scanning the Kconfig files of {src}"))?;
+        Ok(Some(index))
+    }
+
+    fn set(&self, assignments: &[String], dry_run: bool) -> Result<()> {
+        let path = self.fragment()?;
+        let mut config = read_config(&path)?;
+        let index = self.symbols()?;
+        let mut edits = Vec::new();
+        for assignment in assignments {
+            let Some((name, text)) = assignment.split_once('=') else {
+                bail!(
+                    "invalid assignment `{assignment}`: expected NAME=VALUE, e.g. CONFIG_TMPFS=y"
+                );
+            };
+            let symbol = symbol_name(&config, name)?;
+            let symbol_type = match &index {
+                Some(index) => {
+                    check_known(index, &config, symbol)?;
+                    index.symbol_type(symbol)
+                }
+                None => None,
+            };
+            let value = Value::from_user(text, symbol_type)
+                .with_context(|| format!("{}{symbol}", config.prefix()))?;
+            edits.push((symbol.to_string(), value));
+        }
+        for (symbol, value) in edits {
+            config
+                .set(&symbol, value)
+                .with_context(|| format!("cannot set {}{symbol}", config.prefix()))?;
+        }
+        write_edited(&path, &config, dry_run)
+    }
+
+    fn unset(&self, symbols: &[String], dry_run: bool, remove: bool) -> Result<()> {
+        let path = self.fragment()?;
+        let mut config = read_config(&path)?;
+        let index = self.symbols()?;
+        let mut names = Vec::new();
+        for name in symbols {
+            let symbol = symbol_name(&config, name)?;
+            if let (Some(index), false) = (&index, remove) {
+                check_known(index, &config, symbol)?;
+            }
+            names.push(symbol.to_string());
+        }
+        for symbol in names {
+            if remove {
+                config.remove(&symbol);
+            } else {
+                config
+                    .unset(&symbol)
+                    .with_context(|| format!("cannot unset {}{symbol}", config.prefix()))?;
+            }
+        }
+        write_edited(&path, &config, dry_run)
+    }
+
+    fn get(&self, symbols: &[String]) -> Result<()> {
+        let path = self.fragment()?;
+        let config = read_config(&path)?;
+        print_values(&config, symbols, &path, "does not set it")
+    }
+
+    fn show(&self, symbols: &[String]) -> Result<()> {
+        let path = match &self.file {
+            Some(file) => file.clone(),
+            None => {
+                let board = self.board()?;
+                let path = match self.package {
+                    Package::Linux => board.kernel_config(),
+                    Package::Busybox => board.busybox_config(),
+                };
+                if !path.is_file() {
+                    bail!(
+                        "{} does not exist; run `cargo xtask configure` first",
+                        display_path(&path)
+                    );
+                }
+                path
+            }
+        };
+        let config = read_config(&path)?;
+        print_values(&config, symbols, &path, "does not have it (off)")
+    }
+
+    fn diff(
+        &self,
+        old: Option<Utf8PathBuf>,
+        new: Option<Utf8PathBuf>,
+        unified: bool,
+    ) -> Result<()> {
+        let (old_path, old_config, new_path, new_config) = match (old, new) {
+            (Some(old), Some(new)) => {
+                let (a, b) = (read_config(&old)?, read_config(&new)?);
+                (old, a, new, b)
+            }
+            _ => {
+                let fragment_path = self.fragment()?;
+                let fragment = read_config(&fragment_path)?;
+                let defconfig = self.defconfig()?;
+                let base = read_config(&defconfig)?;
+                let name = display_path(&fragment_path).to_string();
+                let merged = kconfig::merge(
+                    &base,
+                    &[Fragment {
+                        name: &name,
+                        config: &fragment,
+                    }],
+                    MergeOptions::default(),
+                );
+                let new_path = Utf8PathBuf::from(format!("{} + {name}", display_path(&defconfig)));
+                (defconfig, base, new_path, merged.config)
+            }
+        };
+        let out = if unified {
+            kconfig::unified_diff(
+                &old_config.to_string(),
+                &new_config.to_string(),
+                &format!("a/{}", display_path(&old_path)),
+                &format!("b/{}", display_path(&new_path)),
+                colour(),
+            )
+        } else {
+            SymbolDiff::between(&old_config, &new_config).to_string()
+        };
+        if out.is_empty() {
+            eprintln!("no differences");
+        }
+        print!("{out}");
+        Ok(())
+    }
+
+    /// The defconfig file the fragment is merged onto, for the kernel.
+    fn defconfig(&self) -> Result<Utf8PathBuf> {
+        let board = self.board()?;
+        let (src, _) = self.source_tree()?;
+        let path = match self.package {
+            Package::Linux => src
+                .join("arch")
+                .join(&board.spec.arch)
+                .join("configs")
+                .join(&board.spec.kernel.defconfig),
+            Package::Busybox => src.join("configs").join(&board.spec.busybox.defconfig),
+        };
+        if !path.is_file() {
+            bail!(
+                "no defconfig file at {} (run `cargo xtask fetch`, or give two files: \
+                 cargo xtask kconfig diff OLD NEW)",
+                display_path(&path)
+            );
+        }
+        Ok(path)
+    }
+}
+
+/// Prints the line of each symbol; fails after printing when one is missing.
+fn print_values(config: &Config, symbols: &[String], path: &Utf8Path, missing: &str) -> Result<()> {
+    let mut absent = Vec::new();
+    for name in symbols {
+        let symbol = symbol_name(config, name)?;
+        match config
+            .lines()
+            .iter()
+            .rev()
+            .find(|line| line.assignment_parts().is_some_and(|(s, _)| s == symbol))
+        {
+            Some(line) => println!("{}", line.text()),
+            None => absent.push(format!("{}{symbol}", config.prefix())),
+        }
+    }
+    if !absent.is_empty() {
+        bail!("{} {missing}: {}", display_path(path), absent.join(", "));
+    }
+    Ok(())
+}
+
+fn merge(
+    base: &Utf8Path,
+    fragments: &[Utf8PathBuf],
+    output: Option<&Utf8Path>,
+    builtin: bool,
+) -> Result<()> {
+    let base_config = read_config(base)?;
+    let mut parsed = Vec::new();
+    for path in fragments {
+        parsed.push((display_path(path).to_string(), read_config(path)?));
+    }
+    let list: Vec<Fragment<'_>> = parsed
+        .iter()
+        .map(|(name, config)| Fragment { name, config })
+        .collect();
+    let merged = kconfig::merge(&base_config, &list, MergeOptions { builtin });
+    for redefinition in &merged.redefinitions {
+        eprintln!("{redefinition}");
+    }
+    match output {
+        Some(out) => {
+            write_atomic(out, merged.config.to_string().as_bytes())?;
+            eprintln!(
+                "merged {} fragment(s) onto {} into {} ({} redefinition(s))",
+                fragments.len(),
+                display_path(base),
+                display_path(out),
+                merged.redefinitions.len()
+            );
+        }
+        None => print!("{}", merged.config),
+    }
+    Ok(())
+}
+
+/// `CONFIG_FOO` or `FOO` -> `FOO`, checked to be a symbol name.
+fn symbol_name<'a>(config: &Config, name: &'a str) -> Result<&'a str> {
+    let symbol = name.strip_prefix(config.prefix()).unwrap_or(name);
+    let valid = !symbol.is_empty()
+        && symbol
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !valid {
+        bail!("invalid symbol name `{name}`: use letters, digits and `_`, e.g. CONFIG_TMPFS");
+    }
+    Ok(symbol)
+}
+
+fn check_known(index: &SymbolIndex, config: &Config, symbol: &str) -> Result<()> {
+    if !index.definitions(symbol).is_empty() {
+        return Ok(());
+    }
+    let prefix = config.prefix();
+    match index.suggest(symbol) {
+        Some(near) => bail!("unknown symbol {prefix}{symbol}; did you mean {prefix}{near}?"),
+        None => bail!("unknown symbol {prefix}{symbol}: no Kconfig file defines it"),
+    }
+}
+
+/// Reads and parses a config file; a bad line is reported as file:line:column.
+fn read_config(path: &Utf8Path) -> Result<Config> {
+    let text = fs_err::read_to_string(path)?;
+    Config::parse(&text).map_err(|e| anyhow::anyhow!("{}", e.in_file(display_path(path).as_str())))
+}
+
+/// Prints the diff of an edit and, unless `dry_run`, writes the file atomically.
+fn write_edited(path: &Utf8Path, config: &Config, dry_run: bool) -> Result<()> {
+    let old = fs_err::read_to_string(path)?;
+    let new = config.to_string();
+    let shown = display_path(path);
+    if old == new {
+        eprintln!("{shown}: already up to date");
+        return Ok(());
+    }
+    print!(
+        "{}",
+        kconfig::unified_diff(
+            &old,
+            &new,
+            &format!("a/{shown}"),
+            &format!("b/{shown}"),
+            colour()
+        )
+    );
+    if dry_run {
+        eprintln!("dry run: {shown} not written");
+        return Ok(());
+    }
+    write_atomic(path, new.as_bytes())
+}
+
+/// Writes through a temp file in the same folder and a rename, keeping the file's mode.
+fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_str().is_empty() => dir,
+        _ => Utf8Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a temp file in {dir}"))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("writing {path}"))?;
+    if let Ok(meta) = fs_err::metadata(path) {
+        fs_err::set_permissions(tmp.path(), meta.permissions())?;
+    }
+    tmp.persist(path)
+        .with_context(|| format!("replacing {path}"))?;
+    Ok(())
+}
+
+/// Colour only for a person at a terminal, and never with `NO_COLOR`.
+fn colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
