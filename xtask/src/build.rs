@@ -28,8 +28,11 @@ pub fn run(ctx: &Ctx, args: &BuildArgs) -> Result<Vec<Report>> {
 }
 
 fn jobs(args: &BuildArgs) -> usize {
-    args.jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+    args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
 }
 
 /// `make` in `src` with output in `build`, for the board's arch and cross compiler.
@@ -60,7 +63,13 @@ fn compiler_version(board: &Board) -> String {
     Command::new(&gcc)
         .arg("--version")
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
         .unwrap_or_else(|_| format!("{gcc} missing"))
 }
 
@@ -78,18 +87,25 @@ fn kernel(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
     if let Some(dtb) = &dtb {
         outputs.push(dtb);
     }
-    run_stage(ctx, "build-linux", &fp, &outputs, Some(image.clone()), |stage| {
-        stage.status("make");
-        let mut cmd = make(board, &board.kernel_src(), &board.kernel_build(), args);
-        cmd.args(&board.spec.kernel.targets);
-        stage.run(cmd)?;
-        for out in &outputs {
-            if !out.exists() {
-                bail!("make succeeded but {out} is missing: check [kernel] targets/image/dtb in board.toml");
+    run_stage(
+        ctx,
+        "build-linux",
+        &fp,
+        &outputs,
+        Some(image.clone()),
+        |stage| {
+            stage.status("make");
+            let mut cmd = make(board, &board.kernel_src(), &board.kernel_build(), args);
+            cmd.args(&board.spec.kernel.targets);
+            stage.run(cmd)?;
+            for out in &outputs {
+                if !out.exists() {
+                    bail!("make succeeded but {out} is missing: check [kernel] targets/image/dtb in board.toml");
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
 }
 
 fn busybox(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
@@ -101,12 +117,19 @@ fn busybox(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
         .text(&args.ccache.to_string());
     let bin = board.busybox_bin();
     let links = board.busybox_links();
-    run_stage(ctx, "build-busybox", &fp, &[&bin, &links], Some(bin.clone()), |stage| {
-        let mut cmd = make(board, &board.busybox_src(), &board.busybox_build(), args);
-        cmd.args(["busybox", "busybox.links"]);
-        stage.run(cmd)?;
-        check_static(stage, &bin)
-    })
+    run_stage(
+        ctx,
+        "build-busybox",
+        &fp,
+        &[&bin, &links],
+        Some(bin.clone()),
+        |stage| {
+            let mut cmd = make(board, &board.busybox_src(), &board.busybox_build(), args);
+            cmd.args(["busybox", "busybox.links"]);
+            stage.run(cmd)?;
+            check_static(stage, &bin)
+        },
+    )
 }
 
 /// A dynamically linked busybox cannot run in an initramfs without a C library.
@@ -130,8 +153,16 @@ enum RustRoute {
 }
 
 /// The rustc flags init is built with on every route.
-const INIT_RUSTFLAGS: &[&str] =
-    &["-C", "target-feature=+crt-static", "-C", "panic=abort", "-C", "opt-level=s", "-C", "strip=symbols"];
+const INIT_RUSTFLAGS: &[&str] = &[
+    "-C",
+    "target-feature=+crt-static",
+    "-C",
+    "panic=abort",
+    "-C",
+    "opt-level=s",
+    "-C",
+    "strip=symbols",
+];
 
 fn host_has_target(target: &str) -> bool {
     Command::new("rustc")
@@ -139,10 +170,17 @@ fn host_has_target(target: &str) -> bool {
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| Utf8PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("libstd.rlib").exists()
-            || std::fs::read_dir(String::from_utf8_lossy(&o.stdout).trim())
-                .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libstd-")))
-                .unwrap_or(false))
+        .map(|o| {
+            Utf8PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+                .join("libstd.rlib")
+                .exists()
+                || std::fs::read_dir(String::from_utf8_lossy(&o.stdout).trim())
+                    .map(|d| {
+                        d.flatten()
+                            .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+                    })
+                    .unwrap_or(false)
+        })
         .unwrap_or(false)
 }
 
@@ -165,36 +203,53 @@ fn init(ctx: &Ctx) -> Result<Report> {
         .text(&format!("{route:?}"))
         .text(&INIT_RUSTFLAGS.join(" "));
     let out = board.init_bin();
-    run_stage(ctx, "build-init", &fp, &[&out], Some(out.clone()), |stage| {
-        let target = &board.spec.rust_target;
-        let linker = format!("{}gcc", board.spec.cross_compile);
-        let tmp_dir = out.parent().context("init output has no parent")?;
-        fs_err::create_dir_all(tmp_dir)?;
-        let tmp = tmp_dir.join("init.tmp");
-        match &route {
-            RustRoute::Cargo => {
-                stage.status(&format!("cargo build for {target}"));
-                let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-                cmd.current_dir(layout::workspace_root())
-                    .args(["build", "--release", "-p", "init", "--target", target])
-                    .arg("--target-dir")
-                    .arg(layout::target_dir().join("guest"))
-                    .env("RUSTFLAGS", INIT_RUSTFLAGS.join(" "));
-                if !board.spec.cross_compile.is_empty() {
-                    let var = format!(
-                        "CARGO_TARGET_{}_LINKER",
-                        target.to_uppercase().replace('-', "_")
-                    );
-                    cmd.env(var, &linker);
+    run_stage(
+        ctx,
+        "build-init",
+        &fp,
+        &[&out],
+        Some(out.clone()),
+        |stage| {
+            let target = &board.spec.rust_target;
+            let linker = format!("{}gcc", board.spec.cross_compile);
+            let tmp_dir = out.parent().context("init output has no parent")?;
+            fs_err::create_dir_all(tmp_dir)?;
+            let tmp = tmp_dir.join("init.tmp");
+            match &route {
+                RustRoute::Cargo => {
+                    stage.status(&format!("cargo build for {target}"));
+                    let mut cmd =
+                        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+                    cmd.current_dir(layout::workspace_root())
+                        .args(["build", "--release", "-p", "init", "--target", target])
+                        .arg("--target-dir")
+                        .arg(layout::target_dir().join("guest"))
+                        .env("RUSTFLAGS", INIT_RUSTFLAGS.join(" "));
+                    if !board.spec.cross_compile.is_empty() {
+                        let var = format!(
+                            "CARGO_TARGET_{}_LINKER",
+                            target.to_uppercase().replace('-', "_")
+                        );
+                        cmd.env(var, &linker);
+                    }
+                    stage.run(cmd)?;
+                    let built = layout::target_dir()
+                        .join("guest")
+                        .join(target)
+                        .join("release/init");
+                    fs_err::copy(&built, &tmp)?;
                 }
-                stage.run(cmd)?;
-                let built = layout::target_dir().join("guest").join(target).join("release/init");
-                fs_err::copy(&built, &tmp)?;
-            }
-            RustRoute::DebianRustc { sysroot } => {
-                stage.status(&format!("/usr/bin/rustc for {target}"));
-                let mut cmd = Command::new("/usr/bin/rustc");
-                cmd.args(["--edition", "2021", "--crate-name", "init", "--target", target])
+                RustRoute::DebianRustc { sysroot } => {
+                    stage.status(&format!("/usr/bin/rustc for {target}"));
+                    let mut cmd = Command::new("/usr/bin/rustc");
+                    cmd.args([
+                        "--edition",
+                        "2021",
+                        "--crate-name",
+                        "init",
+                        "--target",
+                        target,
+                    ])
                     .arg("--sysroot")
                     .arg(sysroot)
                     .arg("-C")
@@ -203,20 +258,21 @@ fn init(ctx: &Ctx) -> Result<Report> {
                     .arg("-o")
                     .arg(&tmp)
                     .arg(src.join("src/main.rs"));
-                stage.run(cmd)?;
+                    stage.run(cmd)?;
+                }
             }
-        }
-        let bytes = fs_err::read(&tmp)?;
-        let elf = crate::elf::Elf::parse(&bytes).context("built init is not an ELF file")?;
-        if elf.machine != board.spec.elf_machine || elf.interpreter {
-            bail!(
+            let bytes = fs_err::read(&tmp)?;
+            let elf = crate::elf::Elf::parse(&bytes).context("built init is not an ELF file")?;
+            if elf.machine != board.spec.elf_machine || elf.interpreter {
+                bail!(
                 "built init is for ELF machine {} (dynamic: {}), expected a static binary for machine {}",
                 elf.machine,
                 elf.interpreter,
                 board.spec.elf_machine
             );
-        }
-        fs_err::rename(&tmp, &out)?;
-        Ok(())
-    })
+            }
+            fs_err::rename(&tmp, &out)?;
+            Ok(())
+        },
+    )
 }

@@ -56,7 +56,10 @@ pub fn run(ctx: &Ctx, args: &ConfigureArgs) -> Result<Vec<Report>> {
         old_config_target: "oldconfig",
         arch: None,
     };
-    Ok(vec![configure(ctx, &kernel, args)?, configure(ctx, &busybox, args)?])
+    Ok(vec![
+        configure(ctx, &kernel, args)?,
+        configure(ctx, &busybox, args)?,
+    ])
 }
 
 fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
@@ -68,29 +71,39 @@ fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
         .text(pkg.defconfig)
         .text(pkg.arch.unwrap_or(""))
         .text(&board.spec.cross_compile);
-    run_stage(ctx, pkg.stage, &fp, &[&config_path], Some(config_path.clone()), |stage| {
-        let fragment = read_config(&pkg.fragment)?;
-        fs_err::create_dir_all(&pkg.build)?;
-        stage.status(&format!("make {}", pkg.defconfig));
-        stage.run(make(board, pkg, pkg.defconfig))?;
-        let base = read_config(&config_path)?;
-        let fragment_name = display_path(&pkg.fragment).to_string();
-        let merged = kconfig::merge(
-            &base,
-            &[Fragment { name: &fragment_name, config: &fragment }],
-            MergeOptions::default(),
-        );
-        for redefinition in &merged.redefinitions {
-            stage.note(&format!("{redefinition}"));
-        }
-        write_atomic(&config_path, merged.config.to_string().as_bytes())?;
-        stage.status(&format!("make {}", pkg.old_config_target));
-        let mut old = make(board, pkg, pkg.old_config_target);
-        // Answer any new question with its default, like `yes "" | make oldconfig`.
-        stage.run_with_input(&mut old, &b"\n".repeat(4096))?;
-        let actual = read_config(&config_path)?;
-        check_requested(stage, pkg, &fragment, &actual, args.allow_dropped)
-    })
+    run_stage(
+        ctx,
+        pkg.stage,
+        &fp,
+        &[&config_path],
+        Some(config_path.clone()),
+        |stage| {
+            let fragment = read_config(&pkg.fragment)?;
+            fs_err::create_dir_all(&pkg.build)?;
+            stage.status(&format!("make {}", pkg.defconfig));
+            stage.run(make(board, pkg, pkg.defconfig))?;
+            let base = read_config(&config_path)?;
+            let fragment_name = display_path(&pkg.fragment).to_string();
+            let merged = kconfig::merge(
+                &base,
+                &[Fragment {
+                    name: &fragment_name,
+                    config: &fragment,
+                }],
+                MergeOptions::default(),
+            );
+            for redefinition in &merged.redefinitions {
+                stage.note(&format!("{redefinition}"));
+            }
+            write_atomic(&config_path, merged.config.to_string().as_bytes())?;
+            stage.status(&format!("make {}", pkg.old_config_target));
+            let mut old = make(board, pkg, pkg.old_config_target);
+            // Answer any new question with its default, like `yes "" | make oldconfig`.
+            stage.run_with_input(&mut old, &b"\n".repeat(4096))?;
+            let actual = read_config(&config_path)?;
+            check_requested(stage, pkg, &fragment, &actual, args.allow_dropped)
+        },
+    )
 }
 
 fn make(board: &Board, pkg: &Package, target: &str) -> Command {
@@ -122,7 +135,10 @@ fn check_requested(
 ) -> Result<()> {
     let dropped = kconfig::dropped(fragment, actual);
     if dropped.is_empty() {
-        stage.log(&format!("every value of {} survived {}", pkg.fragment, pkg.old_config_target));
+        stage.log(&format!(
+            "every value of {} survived {}",
+            pkg.fragment, pkg.old_config_target
+        ));
         return Ok(());
     }
     let index = SymbolIndex::scan(pkg.src.as_std_path(), pkg.arch)

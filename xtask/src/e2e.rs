@@ -33,7 +33,11 @@ pub struct Failure {
 impl Failure {
     /// A failure of `command`, which should have given `expected` but gave `output`.
     pub fn new(command: &str, expected: &str, output: impl Into<String>) -> Failure {
-        Failure { command: command.to_string(), expected: expected.to_string(), output: output.into() }
+        Failure {
+            command: command.to_string(),
+            expected: expected.to_string(),
+            output: output.into(),
+        }
     }
 }
 
@@ -54,26 +58,74 @@ struct Check {
 }
 
 const CHECKS: &[Check] = &[
-    Check { name: "boots to a shell: uname, cpuinfo, cmdline", run: boots_to_shell },
-    Check { name: "mounts, device nodes and busybox applets", run: mounts_and_devices },
-    Check { name: "shell job control: Ctrl-C interrupts sleep", run: job_control },
-    Check { name: "orphaned zombies are reaped", run: reaps_orphans },
-    Check { name: "exit in the shell brings a new one", run: respawns_shell },
-    Check { name: "poweroff ends qemu", run: |ctx| stops_qemu(ctx, "poweroff") },
-    Check { name: "reboot ends qemu", run: |ctx| stops_qemu(ctx, "reboot") },
-    Check { name: "halt ends qemu", run: |ctx| stops_qemu(ctx, "halt") },
-    Check { name: "qemu --exec returns 0, 1 and 127", run: exec_statuses },
-    Check { name: "qemu --timeout is reported as a timeout", run: exec_timeout },
-    Check { name: "a kernel panic is reported as such", run: kernel_panic },
-    Check { name: "boots with every compression the kernel supports", run: every_compression },
-    Check { name: "pack is reproducible and GNU cpio lists the manifest", run: pack_reproducible },
-    Check { name: "kconfig round-trips every defconfig of the fetched trees", run: kconfig_round_trip },
-    Check { name: "kconfig set then all --exec shows the new command line", run: kconfig_set_boots },
+    Check {
+        name: "boots to a shell: uname, cpuinfo, cmdline",
+        run: boots_to_shell,
+    },
+    Check {
+        name: "mounts, device nodes and busybox applets",
+        run: mounts_and_devices,
+    },
+    Check {
+        name: "shell job control: Ctrl-C interrupts sleep",
+        run: job_control,
+    },
+    Check {
+        name: "orphaned zombies are reaped",
+        run: reaps_orphans,
+    },
+    Check {
+        name: "exit in the shell brings a new one",
+        run: respawns_shell,
+    },
+    Check {
+        name: "poweroff ends qemu",
+        run: |ctx| stops_qemu(ctx, "poweroff"),
+    },
+    Check {
+        name: "reboot ends qemu",
+        run: |ctx| stops_qemu(ctx, "reboot"),
+    },
+    Check {
+        name: "halt ends qemu",
+        run: |ctx| stops_qemu(ctx, "halt"),
+    },
+    Check {
+        name: "qemu --exec returns 0, 1 and 127",
+        run: exec_statuses,
+    },
+    Check {
+        name: "qemu --timeout is reported as a timeout",
+        run: exec_timeout,
+    },
+    Check {
+        name: "a kernel panic is reported as such",
+        run: kernel_panic,
+    },
+    Check {
+        name: "boots with every compression the kernel supports",
+        run: every_compression,
+    },
+    Check {
+        name: "pack is reproducible and GNU cpio lists the manifest",
+        run: pack_reproducible,
+    },
+    Check {
+        name: "kconfig round-trips every defconfig of the fetched trees",
+        run: kconfig_round_trip,
+    },
+    Check {
+        name: "kconfig set then all --exec shows the new command line",
+        run: kconfig_set_boots,
+    },
 ];
 
 /// Runs every check whose name contains `filter`, reporting each result.
 pub fn run(ctx: &Ctx, filter: Option<&str>, report: &mut dyn FnMut(&str, Outcome)) {
-    for check in CHECKS.iter().filter(|c| filter.is_none_or(|f| c.name.contains(f))) {
+    for check in CHECKS
+        .iter()
+        .filter(|c| filter.is_none_or(|f| c.name.contains(f)))
+    {
         eprintln!("...      {}", check.name);
         report(check.name, (check.run)(ctx));
     }
@@ -88,12 +140,16 @@ struct Shell {
 impl Shell {
     fn boot(ctx: &Ctx) -> Result<Shell, Failure> {
         let boot = prepare(&ctx.board, BootRequest::default())?;
-        let mut session = Session::spawn(&boot).map_err(|e| Failure::new("qemu (interactive)", "qemu starts", format!("{e:#}")))?;
+        let mut session = Session::spawn(&boot)
+            .map_err(|e| Failure::new("qemu (interactive)", "qemu starts", format!("{e:#}")))?;
         let prompt = prompt_regex();
         session
             .expect(prompt, BOOT)
             .map_err(|e| Failure::new("qemu (interactive)", "a shell prompt", format!("{e:#}")))?;
-        Ok(Shell { session, counter: 0 })
+        Ok(Shell {
+            session,
+            counter: 0,
+        })
     }
 
     /// Runs `line` and returns its output and exit status (read from a marker line).
@@ -102,34 +158,65 @@ impl Shell {
         let marker = format!("@{}@", self.counter);
         // The typed echo shows `$?`, never the digits: only the real output matches.
         let full = format!("{line}; echo \"{marker}$?{marker}\"");
-        let fail = |s: &Self, e: anyhow::Error| Failure::new(line, "the command finishes", format!("{e:#}\n{}", s.session.tail()));
+        let fail = |s: &Self, e: anyhow::Error| {
+            Failure::new(
+                line,
+                "the command finishes",
+                format!("{e:#}\n{}", s.session.tail()),
+            )
+        };
         self.session.send_line(&full).map_err(|e| fail(self, e))?;
         let re = Regex::new(&format!(r"{marker}(\d+){marker}")).expect("valid regex");
-        let found = self.session.expect(re.clone(), STEP).map_err(|e| fail(self, e))?;
+        let found = self
+            .session
+            .expect(re.clone(), STEP)
+            .map_err(|e| fail(self, e))?;
         let before = found.before.replace("\r\n", "\n");
         let status = re
             .captures(found.matched.as_bytes())
             .and_then(|c| std::str::from_utf8(&c[1]).ok()?.parse().ok())
             .unwrap_or(-1);
         // Drop the echoed command line itself.
-        let output = before.split_once('\n').map(|(_, rest)| rest.to_string()).unwrap_or_default();
-        self.session.expect(prompt_regex(), STEP).map_err(|e| fail(self, e))?;
+        let output = before
+            .split_once('\n')
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or_default();
+        self.session
+            .expect(prompt_regex(), STEP)
+            .map_err(|e| fail(self, e))?;
         Ok((output, status))
     }
 
     /// Runs `line`, which must succeed and print text containing every one of `wanted`.
     fn expect_output(&mut self, line: &str, wanted: &[&str]) -> Outcome {
         let (output, status) = self.run(line)?;
-        let missing: Vec<&str> = wanted.iter().copied().filter(|w| !output.contains(w)).collect();
+        let missing: Vec<&str> = wanted
+            .iter()
+            .copied()
+            .filter(|w| !output.contains(w))
+            .collect();
         if status != 0 || !missing.is_empty() {
-            return Err(Failure::new(line, &format!("exit status 0 and output containing {wanted:?}"), format!("status {status}\n{output}")));
+            return Err(Failure::new(
+                line,
+                &format!("exit status 0 and output containing {wanted:?}"),
+                format!("status {status}\n{output}"),
+            ));
         }
         Ok(())
     }
 
     fn poweroff(mut self) -> Outcome {
         let _ = self.session.send_line("poweroff");
-        self.session.wait_exit(Duration::from_secs(30)).map(|_| ()).map_err(|e| Failure::new("poweroff", "qemu exits", format!("{e:#}\n{}", self.session.tail())))
+        self.session
+            .wait_exit(Duration::from_secs(30))
+            .map(|_| ())
+            .map_err(|e| {
+                Failure::new(
+                    "poweroff",
+                    "qemu exits",
+                    format!("{e:#}\n{}", self.session.tail()),
+                )
+            })
     }
 }
 
@@ -139,17 +226,25 @@ fn prompt_regex() -> Regex {
 }
 
 fn prepare(board: &Board, request: BootRequest) -> Result<Boot, Failure> {
-    Boot::prepare(board, &request).map_err(|e| Failure::new("qemu", "the boot files are ready", format!("{e:#}")))
+    Boot::prepare(board, &request)
+        .map_err(|e| Failure::new("qemu", "the boot files are ready", format!("{e:#}")))
 }
 
 fn boots_to_shell(ctx: &Ctx) -> Outcome {
     let mut sh = Shell::boot(ctx)?;
     sh.expect_output("uname -m", &["armv5tejl"])?;
     sh.expect_output("cat /proc/cpuinfo", &["ARM926EJ-S"])?;
-    let config = read_config(&ctx.board.kernel_config()).map_err(|e| Failure::new("read .config", "a kernel .config", format!("{e:#}")))?;
+    let config = read_config(&ctx.board.kernel_config())
+        .map_err(|e| Failure::new("read .config", "a kernel .config", format!("{e:#}")))?;
     let cmdline = match config.get("CMDLINE") {
         Some(kconfig::Value::Str(s)) => s.clone(),
-        other => return Err(Failure::new("CONFIG_CMDLINE", "a string in the kernel .config", format!("{other:?}"))),
+        other => {
+            return Err(Failure::new(
+                "CONFIG_CMDLINE",
+                "a string in the kernel .config",
+                format!("{other:?}"),
+            ))
+        }
     };
     sh.expect_output("cat /proc/cmdline", &[&cmdline])?;
     sh.poweroff()
@@ -157,24 +252,56 @@ fn boots_to_shell(ctx: &Ctx) -> Outcome {
 
 fn mounts_and_devices(ctx: &Ctx) -> Outcome {
     let mut sh = Shell::boot(ctx)?;
-    sh.expect_output("mount", &[" /proc type proc", " /sys type sysfs", " /dev type devtmpfs", " /dev/pts type devpts", " /tmp type tmpfs", " /run type tmpfs"])?;
-    sh.expect_output("ls -l /dev/console /dev/ttyAMA0", &["/dev/console", "/dev/ttyAMA0"])?;
-    sh.expect_output("ls -l /bin/ls /sbin/reboot && which mount", &["/bin/ls -> ", "/sbin/reboot -> ", "/bin/mount"])?;
-    sh.expect_output("ls /proc/self/ && echo ok-$(busybox --help | head -n 1 | cut -c1-7)", &["ok-BusyBox"])?;
+    sh.expect_output(
+        "mount",
+        &[
+            " /proc type proc",
+            " /sys type sysfs",
+            " /dev type devtmpfs",
+            " /dev/pts type devpts",
+            " /tmp type tmpfs",
+            " /run type tmpfs",
+        ],
+    )?;
+    sh.expect_output(
+        "ls -l /dev/console /dev/ttyAMA0",
+        &["/dev/console", "/dev/ttyAMA0"],
+    )?;
+    sh.expect_output(
+        "ls -l /bin/ls /sbin/reboot && which mount",
+        &["/bin/ls -> ", "/sbin/reboot -> ", "/bin/mount"],
+    )?;
+    sh.expect_output(
+        "ls /proc/self/ && echo ok-$(busybox --help | head -n 1 | cut -c1-7)",
+        &["ok-BusyBox"],
+    )?;
     sh.poweroff()
 }
 
 fn job_control(ctx: &Ctx) -> Outcome {
     let mut sh = Shell::boot(ctx)?;
-    let fail = |sh: &Shell, e: anyhow::Error| Failure::new("sleep 100, then Ctrl-C", "the shell prompt within 20 s", format!("{e:#}\n{}", sh.session.tail()));
-    sh.session.send_line("sleep 100").map_err(|e| fail(&sh, e))?;
+    let fail = |sh: &Shell, e: anyhow::Error| {
+        Failure::new(
+            "sleep 100, then Ctrl-C",
+            "the shell prompt within 20 s",
+            format!("{e:#}\n{}", sh.session.tail()),
+        )
+    };
+    sh.session
+        .send_line("sleep 100")
+        .map_err(|e| fail(&sh, e))?;
     std::thread::sleep(Duration::from_secs(2));
     sh.session.send(b"\x03").map_err(|e| fail(&sh, e))?;
-    sh.session.expect(prompt_regex(), STEP).map_err(|e| fail(&sh, e))?;
+    sh.session
+        .expect(prompt_regex(), STEP)
+        .map_err(|e| fail(&sh, e))?;
     // 130 = 128 + SIGINT: the shell's foreground job got the signal from the tty.
     let (output, status) = sh.run("true")?;
     let _ = (output, status);
-    sh.expect_output("sleep 100 & sleep 0.2; kill -INT %1; wait; echo jobs-ok", &["jobs-ok"])?;
+    sh.expect_output(
+        "sleep 100 & sleep 0.2; kill -INT %1; wait; echo jobs-ok",
+        &["jobs-ok"],
+    )?;
     sh.poweroff()
 }
 
@@ -182,39 +309,68 @@ fn reaps_orphans(ctx: &Ctx) -> Outcome {
     let mut sh = Shell::boot(ctx)?;
     // The subshell exits at once, so `sleep 1` is re-parented to PID 1; when it
     // exits, only init can reap it.
-    sh.expect_output("(sleep 1 &); sleep 3; echo zombies=$(cat /proc/[0-9]*/stat 2>/dev/null | grep -c ') Z ')", &["zombies=0"])?;
+    sh.expect_output(
+        "(sleep 1 &); sleep 3; echo zombies=$(cat /proc/[0-9]*/stat 2>/dev/null | grep -c ') Z ')",
+        &["zombies=0"],
+    )?;
     sh.poweroff()
 }
 
 fn respawns_shell(ctx: &Ctx) -> Outcome {
     let mut sh = Shell::boot(ctx)?;
     sh.expect_output("echo $$ > /tmp/first-shell", &[])?;
-    let fail = |sh: &Shell, e: anyhow::Error| Failure::new("exit", "a new shell prompt", format!("{e:#}\n{}", sh.session.tail()));
+    let fail = |sh: &Shell, e: anyhow::Error| {
+        Failure::new(
+            "exit",
+            "a new shell prompt",
+            format!("{e:#}\n{}", sh.session.tail()),
+        )
+    };
     sh.session.send_line("exit").map_err(|e| fail(&sh, e))?;
-    sh.session.expect(prompt_regex(), STEP).map_err(|e| fail(&sh, e))?;
-    sh.expect_output("test \"$(cat /tmp/first-shell)\" != \"$$\" && echo new-shell", &["new-shell"])?;
+    sh.session
+        .expect(prompt_regex(), STEP)
+        .map_err(|e| fail(&sh, e))?;
+    sh.expect_output(
+        "test \"$(cat /tmp/first-shell)\" != \"$$\" && echo new-shell",
+        &["new-shell"],
+    )?;
     sh.poweroff()
 }
 
 fn stops_qemu(ctx: &Ctx, command: &str) -> Outcome {
     let mut sh = Shell::boot(ctx)?;
-    sh.session.send_line(command).map_err(|e| Failure::new(command, "sent", format!("{e:#}")))?;
+    sh.session
+        .send_line(command)
+        .map_err(|e| Failure::new(command, "sent", format!("{e:#}")))?;
     sh.session
         .wait_exit(Duration::from_secs(30))
         .map(|_| ())
-        .map_err(|e| Failure::new(command, "qemu exits within 30 s", format!("{e:#}\n{}", sh.session.tail())))
+        .map_err(|e| {
+            Failure::new(
+                command,
+                "qemu exits within 30 s",
+                format!("{e:#}\n{}", sh.session.tail()),
+            )
+        })
 }
 
 /// Runs the real `xtask` binary for the board; returns exit code, stdout and stderr.
-fn xtask(ctx: &Ctx, args: &[&str], env: &[(&str, &Utf8Path)]) -> Result<(i32, String, String), Failure> {
-    let exe = std::env::current_exe().map_err(|e| Failure::new("xtask", "its own path", e.to_string()))?;
+fn xtask(
+    ctx: &Ctx,
+    args: &[&str],
+    env: &[(&str, &Utf8Path)],
+) -> Result<(i32, String, String), Failure> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::new("xtask", "its own path", e.to_string()))?;
     let mut cmd = Command::new(exe);
     cmd.arg("--board").arg(&ctx.board.name).args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
     let shown = render_command(&cmd);
-    let out = cmd.output().map_err(|e| Failure::new(&shown, "xtask runs", e.to_string()))?;
+    let out = cmd
+        .output()
+        .map_err(|e| Failure::new(&shown, "xtask runs", e.to_string()))?;
     Ok((
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -235,63 +391,125 @@ fn expect_exit(ctx: &Ctx, args: &[&str], code: i32, stdout_has: &str, stderr_has
 }
 
 fn exec_statuses(ctx: &Ctx) -> Outcome {
-    expect_exit(ctx, &["qemu", "--exec", "echo hello-from-guest"], 0, "hello-from-guest", "")?;
+    expect_exit(
+        ctx,
+        &["qemu", "--exec", "echo hello-from-guest"],
+        0,
+        "hello-from-guest",
+        "",
+    )?;
     expect_exit(ctx, &["qemu", "--exec", "false"], 1, "", "")?;
     expect_exit(ctx, &["qemu", "--exec", "sh -c 'exit 3'"], 3, "", "")?;
     expect_exit(ctx, &["qemu", "--exec", "/no/such/command"], 127, "", "")
 }
 
 fn exec_timeout(ctx: &Ctx) -> Outcome {
-    expect_exit(ctx, &["qemu", "--exec", "sleep 600", "--timeout", "20"], 124, "", "timeout")
+    expect_exit(
+        ctx,
+        &["qemu", "--exec", "sleep 600", "--timeout", "20"],
+        124,
+        "",
+        "timeout",
+    )
 }
 
 fn kernel_panic(ctx: &Ctx) -> Outcome {
     // No /init to run: the kernel falls back to mounting root=, fails, and panics.
-    expect_exit(ctx, &["qemu", "--exec", "true", "--append", "rdinit=/no-such-init", "--timeout", "60"], 125, "", "panic")
+    expect_exit(
+        ctx,
+        &[
+            "qemu",
+            "--exec",
+            "true",
+            "--append",
+            "rdinit=/no-such-init",
+            "--timeout",
+            "60",
+        ],
+        125,
+        "",
+        "panic",
+    )
 }
 
 fn every_compression(ctx: &Ctx) -> Outcome {
     let board = &ctx.board;
-    let config = read_config(&board.kernel_config()).map_err(|e| Failure::new("read .config", "a kernel .config", format!("{e:#}")))?;
-    let dir = tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
+    let config = read_config(&board.kernel_config())
+        .map_err(|e| Failure::new("read .config", "a kernel .config", format!("{e:#}")))?;
+    let dir =
+        tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
     let mut tried = Vec::new();
     for compression in &rootfs::Compression::ALL {
         if let Some(symbol) = compression.kernel_symbol() {
             let symbol = symbol.trim_start_matches("CONFIG_");
-            if !matches!(config.get(symbol), Some(kconfig::Value::Tristate(kconfig::Tristate::Yes))) {
+            if !matches!(
+                config.get(symbol),
+                Some(kconfig::Value::Tristate(kconfig::Tristate::Yes))
+            ) {
                 continue;
             }
         }
-        let out = Utf8PathBuf::try_from(dir.path().join(format!("initramfs.{compression:?}"))).expect("utf-8 temp path");
+        let out = Utf8PathBuf::try_from(dir.path().join(format!("initramfs.{compression:?}")))
+            .expect("utf-8 temp path");
         let options = rootfs::PackOptions {
             manifest: board.manifest().into(),
             vars: crate::pack::manifest_vars(board),
             compression: *compression,
             mtime: 0,
         };
-        rootfs::pack(&options, out.as_std_path()).map_err(|e| Failure::new(&format!("pack {compression:?}"), "an archive", e.to_string()))?;
+        rootfs::pack(&options, out.as_std_path()).map_err(|e| {
+            Failure::new(
+                &format!("pack {compression:?}"),
+                "an archive",
+                e.to_string(),
+            )
+        })?;
         let request = BootRequest {
-            files: FileOverrides { initrd: Some(out.clone()), ..FileOverrides::default() },
+            files: FileOverrides {
+                initrd: Some(out.clone()),
+                ..FileOverrides::default()
+            },
             exec: Some("cat /proc/cmdline".into()),
             ..BootRequest::default()
         };
         let boot = prepare(board, request)?;
-        let result = boot_exec(&boot, &ExecOptions { timeout: Some(Duration::from_secs(120)), echo: Echo::Quiet })
-            .map_err(|e| Failure::new(&format!("boot {compression:?} initramfs"), "a boot", format!("{e:#}")))?;
+        let result = boot_exec(
+            &boot,
+            &ExecOptions {
+                timeout: Some(Duration::from_secs(120)),
+                echo: Echo::Quiet,
+            },
+        )
+        .map_err(|e| {
+            Failure::new(
+                &format!("boot {compression:?} initramfs"),
+                "a boot",
+                format!("{e:#}"),
+            )
+        })?;
         if result.status() != Some(0) {
-            return Err(Failure::new(&format!("qemu --initrd {out} --exec 'cat /proc/cmdline'"), "exit status 0", result.last_lines(40)));
+            return Err(Failure::new(
+                &format!("qemu --initrd {out} --exec 'cat /proc/cmdline'"),
+                "exit status 0",
+                result.last_lines(40),
+            ));
         }
         tried.push(format!("{compression:?}"));
     }
     if tried.len() < 2 {
-        return Err(Failure::new("every compression", "at least gzip and one more enabled in the kernel", format!("booted: {tried:?}")));
+        return Err(Failure::new(
+            "every compression",
+            "at least gzip and one more enabled in the kernel",
+            format!("booted: {tried:?}"),
+        ));
     }
     Ok(())
 }
 
 fn pack_reproducible(ctx: &Ctx) -> Outcome {
     let board = &ctx.board;
-    let dir = tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
+    let dir =
+        tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
     let options = rootfs::PackOptions {
         manifest: board.manifest().into(),
         vars: crate::pack::manifest_vars(board),
@@ -301,11 +519,19 @@ fn pack_reproducible(ctx: &Ctx) -> Outcome {
     let a = dir.path().join("a.cpio");
     let b = dir.path().join("b.cpio");
     for out in [&a, &b] {
-        rootfs::pack(&options, out).map_err(|e| Failure::new("pack", "an archive", e.to_string()))?;
+        rootfs::pack(&options, out)
+            .map_err(|e| Failure::new("pack", "an archive", e.to_string()))?;
     }
-    let (bytes_a, bytes_b) = (std::fs::read(&a).unwrap_or_default(), std::fs::read(&b).unwrap_or_default());
+    let (bytes_a, bytes_b) = (
+        std::fs::read(&a).unwrap_or_default(),
+        std::fs::read(&b).unwrap_or_default(),
+    );
     if bytes_a != bytes_b || bytes_a.is_empty() {
-        return Err(Failure::new("pack twice", "identical, non-empty archives", format!("{} and {} bytes differ", bytes_a.len(), bytes_b.len())));
+        return Err(Failure::new(
+            "pack twice",
+            "identical, non-empty archives",
+            format!("{} and {} bytes differ", bytes_a.len(), bytes_b.len()),
+        ));
     }
     let ours: Vec<String> = rootfs::list(&bytes_a)
         .map_err(|e| Failure::new("rootfs::list", "a listing", e.to_string()))?
@@ -317,9 +543,16 @@ fn pack_reproducible(ctx: &Ctx) -> Outcome {
         .arg(&a)
         .output()
         .map_err(|e| Failure::new("cpio -it", "cpio runs", e.to_string()))?;
-    let theirs: Vec<String> = String::from_utf8_lossy(&cpio.stdout).lines().map(str::to_string).collect();
+    let theirs: Vec<String> = String::from_utf8_lossy(&cpio.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
     if !cpio.status.success() || ours != theirs {
-        return Err(Failure::new("cpio -it", "the archive's entries as rootfs lists them", format!("ours: {ours:?}\ncpio: {theirs:?}")));
+        return Err(Failure::new(
+            "cpio -it",
+            "the archive's entries as rootfs lists them",
+            format!("ours: {ours:?}\ncpio: {theirs:?}"),
+        ));
     }
     Ok(())
 }
@@ -328,21 +561,36 @@ fn kconfig_round_trip(ctx: &Ctx) -> Outcome {
     let mut files = Vec::new();
     let kernel = ctx.board.kernel_src().join("arch");
     for arch in std::fs::read_dir(&kernel).into_iter().flatten().flatten() {
-        for f in std::fs::read_dir(arch.path().join("configs")).into_iter().flatten().flatten() {
+        for f in std::fs::read_dir(arch.path().join("configs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             files.push(f.path());
         }
     }
-    for f in std::fs::read_dir(ctx.board.busybox_src().join("configs")).into_iter().flatten().flatten() {
+    for f in std::fs::read_dir(ctx.board.busybox_src().join("configs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         files.push(f.path());
     }
     files.push(ctx.board.kernel_config().into());
     files.push(ctx.board.busybox_config().into());
     if files.len() < 100 {
-        return Err(Failure::new("list defconfigs", "the fetched trees' defconfigs", format!("only {} files under {kernel}", files.len())));
+        return Err(Failure::new(
+            "list defconfigs",
+            "the fetched trees' defconfigs",
+            format!("only {} files under {kernel}", files.len()),
+        ));
     }
     let mut bad = Vec::new();
     for f in &files {
-        let text = match std::fs::read(f).context("read").and_then(|b| String::from_utf8(b).context("utf-8")) {
+        let text = match std::fs::read(f)
+            .context("read")
+            .and_then(|b| String::from_utf8(b).context("utf-8"))
+        {
             Ok(text) => text,
             Err(e) => {
                 bad.push(format!("{}: {e:#}", f.display()));
@@ -356,7 +604,11 @@ fn kconfig_round_trip(ctx: &Ctx) -> Outcome {
         }
     }
     if !bad.is_empty() {
-        return Err(Failure::new("parse and print every defconfig", &format!("{} files byte-identical", files.len()), bad.join("\n")));
+        return Err(Failure::new(
+            "parse and print every defconfig",
+            &format!("{} files byte-identical", files.len()),
+            bad.join("\n"),
+        ));
     }
     Ok(())
 }
@@ -364,22 +616,32 @@ fn kconfig_round_trip(ctx: &Ctx) -> Outcome {
 fn kconfig_set_boots(ctx: &Ctx) -> Outcome {
     // Edit a copy of the board, never the user's files: same board name, so the
     // same build directory and an incremental kernel build.
-    let boards = tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
+    let boards =
+        tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
     let boards_dir = Utf8PathBuf::try_from(boards.path().to_path_buf()).expect("utf-8 temp path");
     let copy = boards_dir.join(&ctx.board.name);
-    copy_dir(&ctx.board.dir, &copy).map_err(|e| Failure::new("copy board", "a copy", format!("{e:#}")))?;
+    copy_dir(&ctx.board.dir, &copy)
+        .map_err(|e| Failure::new("copy board", "a copy", format!("{e:#}")))?;
     let env = [("MINILINUX_BOARDS_DIR", boards_dir.as_path())];
     let wanted = "console=ttyAMA0 root=/dev/ram0 minilinux.e2e=kconfig-set";
     let assignment = format!("CONFIG_CMDLINE={wanted}");
     let (code, out, err) = xtask(ctx, &["kconfig", "set", &assignment], &env)?;
     if code != 0 || !out.contains("minilinux.e2e=kconfig-set") {
-        return Err(Failure::new(&format!("cargo xtask kconfig set '{assignment}'"), "exit 0 and a diff", format!("exit {code}\n{out}\n{err}")));
+        return Err(Failure::new(
+            &format!("cargo xtask kconfig set '{assignment}'"),
+            "exit 0 and a diff",
+            format!("exit {code}\n{out}\n{err}"),
+        ));
     }
     let (code, out, err) = xtask(ctx, &["all", "--exec", "cat /proc/cmdline"], &env)?;
     // Put the real board's build back whatever happened (incremental, cached).
     let restored = crate::pipeline::build_all(ctx);
     if code != 0 || !out.contains(wanted) {
-        return Err(Failure::new("cargo xtask all --exec 'cat /proc/cmdline'", &format!("exit 0 and {wanted:?}"), format!("exit {code}\n{out}\n{err}")));
+        return Err(Failure::new(
+            "cargo xtask all --exec 'cat /proc/cmdline'",
+            &format!("exit 0 and {wanted:?}"),
+            format!("exit {code}\n{out}\n{err}"),
+        ));
     }
     restored.map_err(|e| Failure::new("rebuild the real board", "success", format!("{e:#}")))
 }

@@ -27,15 +27,27 @@ impl Elf {
         };
         let u16_at = |off: usize| -> Option<u64> {
             let b: [u8; 2] = bytes.get(off..off + 2)?.try_into().ok()?;
-            Some(if little { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) } as u64)
+            Some(if little {
+                u16::from_le_bytes(b)
+            } else {
+                u16::from_be_bytes(b)
+            } as u64)
         };
         let u32_at = |off: usize| -> Option<u64> {
             let b: [u8; 4] = bytes.get(off..off + 4)?.try_into().ok()?;
-            Some(if little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) } as u64)
+            Some(if little {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            } as u64)
         };
         let u64_at = |off: usize| -> Option<u64> {
             let b: [u8; 8] = bytes.get(off..off + 8)?.try_into().ok()?;
-            Some(if little { u64::from_le_bytes(b) } else { u64::from_be_bytes(b) })
+            Some(if little {
+                u64::from_le_bytes(b)
+            } else {
+                u64::from_be_bytes(b)
+            })
         };
         let machine = u16_at(18)? as u16;
         let (phoff, phentsize, phnum) = if is64 {
@@ -51,7 +63,10 @@ impl Elf {
                 interpreter = true;
             }
         }
-        Some(Elf { machine, interpreter })
+        Some(Elf {
+            machine,
+            interpreter,
+        })
     }
 }
 
@@ -63,7 +78,14 @@ mod tests {
     fn reads_the_host_test_binary() {
         let exe = std::env::current_exe().unwrap();
         let elf = Elf::parse(&std::fs::read(exe).unwrap()).unwrap();
-        assert_eq!(elf.machine, if cfg!(target_arch = "x86_64") { 62 } else { elf.machine });
+        assert_eq!(
+            elf.machine,
+            if cfg!(target_arch = "x86_64") {
+                62
+            } else {
+                elf.machine
+            }
+        );
     }
 
     #[test]

@@ -82,7 +82,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = || -> anyhow::Result<Ctx> {
-        Ok(Ctx { board: Board::load(&cli.board)?, verbose: cli.verbose })
+        Ok(Ctx {
+            board: Board::load(&cli.board)?,
+            verbose: cli.verbose,
+        })
     };
     match cli.command {
         Command::All(args) => return pipeline::all(&ctx()?, args),

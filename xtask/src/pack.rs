@@ -41,8 +41,12 @@ pub fn manifest_vars(board: &Board) -> BTreeMap<String, PathBuf> {
 
 /// The compression asked for, else the board's.
 pub fn compression(board: &Board, args: &PackStageArgs) -> Result<Compression> {
-    let name = args.compression.as_deref().unwrap_or(&board.spec.rootfs.compression);
-    name.parse::<Compression>().map_err(|e| anyhow::anyhow!("--compression {name}: {e}"))
+    let name = args
+        .compression
+        .as_deref()
+        .unwrap_or(&board.spec.rootfs.compression);
+    name.parse::<Compression>()
+        .map_err(|e| anyhow::anyhow!("--compression {name}: {e}"))
 }
 
 /// `SOURCE_DATE_EPOCH`, else 0: the mtime of every archive entry.
@@ -68,8 +72,10 @@ pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
         mtime: mtime()?,
     };
     let mut fp = Fingerprint::new("pack");
-    fp.file(&board.manifest())?.text(&format!("{compression:?} {}", options.mtime));
-    let inputs = rootfs::inputs(&options.manifest, &options.vars).map_err(|e| anyhow::anyhow!("{e}"))?;
+    fp.file(&board.manifest())?
+        .text(&format!("{compression:?} {}", options.mtime));
+    let inputs =
+        rootfs::inputs(&options.manifest, &options.vars).map_err(|e| anyhow::anyhow!("{e}"))?;
     for input in inputs {
         let input = Utf8PathBuf::try_from(input)?;
         if input.is_dir() {
@@ -80,8 +86,13 @@ pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
     }
     let current = board.current_initramfs();
     let report = run_stage(ctx, "pack", &fp, &[&out], Some(out.clone()), |stage| {
-        stage.status(&format!("{} from {}", display_path(&out), display_path(&board.manifest())));
-        let report = rootfs::pack(&options, out.as_std_path()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        stage.status(&format!(
+            "{} from {}",
+            display_path(&out),
+            display_path(&board.manifest())
+        ));
+        let report =
+            rootfs::pack(&options, out.as_std_path()).map_err(|e| anyhow::anyhow!("{e}"))?;
         stage.log(&format!("{report:?}"));
         Ok(())
     })?;
@@ -108,7 +119,10 @@ pub fn command(ctx: &Ctx, args: PackArgs) -> Result<ExitCode> {
     let path = if list.is_empty() {
         let current = ctx.board.current_initramfs();
         if !current.exists() {
-            bail!("{} does not exist: run `cargo xtask pack` first", display_path(&current));
+            bail!(
+                "{} does not exist: run `cargo xtask pack` first",
+                display_path(&current)
+            );
         }
         current
     } else {

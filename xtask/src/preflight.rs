@@ -15,7 +15,10 @@ use crate::stage::Ctx;
 fn kernel_config(board: &Board) -> Result<Config> {
     let path = board.kernel_config();
     if !path.exists() {
-        bail!("{} is missing: run `cargo xtask configure`", display_path(&path));
+        bail!(
+            "{} is missing: run `cargo xtask configure`",
+            display_path(&path)
+        );
     }
     read_config(&path)
 }
@@ -41,14 +44,24 @@ pub fn check_compression(board: &Board, compression: Compression) -> Result<()> 
     };
     let config = kernel_config(board)?;
     let symbol = symbol.trim_start_matches("CONFIG_");
-    require_y(board, &config, symbol, &format!("the initramfs is {compression:?}-compressed"))
+    require_y(
+        board,
+        &config,
+        symbol,
+        &format!("the initramfs is {compression:?}-compressed"),
+    )
 }
 
 /// Everything that must hold before booting `initrd` with kernel command line `cmdline`.
 pub fn check(ctx: &Ctx, initrd: &Utf8Path, cmdline: &str) -> Result<()> {
     let board = &ctx.board;
     let config = kernel_config(board)?;
-    require_y(board, &config, "BLK_DEV_INITRD", "the system boots from an initramfs")?;
+    require_y(
+        board,
+        &config,
+        "BLK_DEV_INITRD",
+        "the system boots from an initramfs",
+    )?;
     require_y(board, &config, "DEVTMPFS", "init mounts devtmpfs on /dev")?;
     check_console(board, cmdline)?;
     let bytes = fs_err::read(initrd)?;
@@ -57,12 +70,17 @@ pub fn check(ctx: &Ctx, initrd: &Utf8Path, cmdline: &str) -> Result<()> {
         check_compression(board, compression)?;
     }
     let entries = rootfs::list(&bytes).map_err(|e| anyhow::anyhow!("{initrd}: {e}"))?;
-    let init = entries
-        .iter()
-        .find(|e| e.name == "init")
-        .with_context(|| format!("{initrd} has no /init: add it to {}", display_path(&board.manifest())))?;
+    let init = entries.iter().find(|e| e.name == "init").with_context(|| {
+        format!(
+            "{initrd} has no /init: add it to {}",
+            display_path(&board.manifest())
+        )
+    })?;
     if init.mode & 0o111 == 0 {
-        bail!("/init in {initrd} is not executable: give it mode 0755 in {}", display_path(&board.manifest()));
+        bail!(
+            "/init in {initrd} is not executable: give it mode 0755 in {}",
+            display_path(&board.manifest())
+        );
     }
     match Elf::parse(&init.data) {
         Some(elf) if elf.machine == board.spec.elf_machine => Ok(()),
@@ -112,7 +130,9 @@ mod tests {
 
     #[test]
     fn console_check_names_the_fix() {
-        let err = check_console(&board(), "console=ttyS0").unwrap_err().to_string();
+        let err = check_console(&board(), "console=ttyS0")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("console=ttyAMA0 in CONFIG_CMDLINE"), "{err}");
     }
 }

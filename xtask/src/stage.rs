@@ -91,7 +91,9 @@ impl Fingerprint {
             Ok(mut f) => {
                 let mut buf = vec![0u8; 1 << 16];
                 loop {
-                    let n = f.read(&mut buf).with_context(|| format!("reading {path}"))?;
+                    let n = f
+                        .read(&mut buf)
+                        .with_context(|| format!("reading {path}"))?;
                     if n == 0 {
                         break;
                     }
@@ -173,7 +175,10 @@ impl BoardLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                eprintln!("waiting for another minilinux run on board {} ({path})", board.name);
+                eprintln!(
+                    "waiting for another minilinux run on board {} ({path})",
+                    board.name
+                );
                 file.lock().with_context(|| format!("locking {path}"))?;
             }
             Err(std::fs::TryLockError::Error(e)) => {
@@ -265,17 +270,32 @@ impl Stage {
         self.log(&format!("$ {shown}"));
         self.progress.set(&shown);
         use std::os::unix::process::CommandExt;
-        let stdin = if input.is_empty() { Stdio::null() } else { Stdio::piped() };
-        cmd.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
-        let mut child = cmd.spawn().with_context(|| format!("cannot run `{shown}`"))?;
+        let stdin = if input.is_empty() {
+            Stdio::null()
+        } else {
+            Stdio::piped()
+        };
+        cmd.stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot run `{shown}`"))?;
         if let Some(mut stdin) = child.stdin.take() {
             let input = input.to_vec();
             // A tool that stops reading early closes the pipe: that is fine.
             std::thread::spawn(move || stdin.write_all(&input));
         }
         let pumps: Vec<_> = [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -332,11 +352,15 @@ impl Stage {
     pub fn failed(self, err: anyhow::Error) -> anyhow::Error {
         let name = self.name.clone();
         let log_path = self.log_path.clone();
-        self.progress.finish(&name, Outcome::Failed, self.started.elapsed());
+        self.progress
+            .finish(&name, Outcome::Failed, self.started.elapsed());
         let tail = tail_lines(&log_path, 25);
         let mut msg = format!("stage `{name}` failed: {err:#}");
         if !tail.is_empty() {
-            msg.push_str(&format!("\n--- last lines of {} ---\n{tail}", display_path(&log_path)));
+            msg.push_str(&format!(
+                "\n--- last lines of {} ---\n{tail}",
+                display_path(&log_path)
+            ));
         }
         msg.push_str(&format!("\nfull log: {log_path}"));
         anyhow::anyhow!(msg)
@@ -345,7 +369,12 @@ impl Stage {
     fn end(self, outcome: Outcome, output: Option<Utf8PathBuf>) -> Report {
         let elapsed = self.started.elapsed();
         self.progress.finish(&self.name, outcome, elapsed);
-        Report { stage: self.name, outcome, elapsed, output }
+        Report {
+            stage: self.name,
+            outcome,
+            elapsed,
+            output,
+        }
     }
 }
 
@@ -383,9 +412,12 @@ pub fn tail_lines(path: &Utf8Path, n: usize) -> String {
 pub fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("path has no parent")?;
     fs_err::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a temp file in {dir}"))?;
-    tmp.write_all(bytes).with_context(|| format!("writing {path}"))?;
-    tmp.persist(path).with_context(|| format!("writing {path}"))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a temp file in {dir}"))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("writing {path}"))?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {path}"))?;
     Ok(())
 }
 
@@ -418,12 +450,20 @@ pub fn print_summary(reports: &[Report]) {
         };
         let output = match &r.output {
             Some(p) => {
-                let size = std::fs::metadata(p).map(|m| human_size(m.len())).unwrap_or_default();
+                let size = std::fs::metadata(p)
+                    .map(|m| human_size(m.len()))
+                    .unwrap_or_default();
                 format!("{} {size}", display_path(p))
             }
             None => String::new(),
         };
-        eprintln!("{:<18} {:<8} {:>7.1}s  {}", r.stage, outcome, r.elapsed.as_secs_f64(), output);
+        eprintln!(
+            "{:<18} {:<8} {:>7.1}s  {}",
+            r.stage,
+            outcome,
+            r.elapsed.as_secs_f64(),
+            output
+        );
     }
 }
 

@@ -60,10 +60,18 @@ pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
 
     if !args.no_lint {
         let mut fmt = Command::new(&cargo);
-        fmt.current_dir(&root).args(["fmt", "--all", "--", "--check"]);
+        fmt.current_dir(&root)
+            .args(["fmt", "--all", "--", "--check"]);
         tally.record("cargo fmt --check", run_tool(fmt));
         let mut clippy = Command::new(&cargo);
-        clippy.current_dir(&root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+        clippy.current_dir(&root).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
         tally.record("cargo clippy -D warnings", run_tool(clippy));
     }
 
@@ -72,7 +80,13 @@ pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
     let built = if args.no_e2e {
         Ok(())
     } else {
-        pipeline::build_all(ctx).map_err(|e| Failure::new("cargo xtask all --no-boot", "the pipeline builds", format!("{e:#}")))
+        pipeline::build_all(ctx).map_err(|e| {
+            Failure::new(
+                "cargo xtask all --no-boot",
+                "the pipeline builds",
+                format!("{e:#}"),
+            )
+        })
     };
 
     let mut test = Command::new(&cargo);
@@ -85,7 +99,9 @@ pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
 
     if !args.no_e2e {
         match built {
-            Ok(()) => e2e::run(ctx, args.filter.as_deref(), &mut |name, result| tally.record(name, result)),
+            Ok(()) => e2e::run(ctx, args.filter.as_deref(), &mut |name, result| {
+                tally.record(name, result)
+            }),
             Err(failure) => tally.record("pipeline builds the system", Err(failure)),
         }
     }
@@ -94,7 +110,11 @@ pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
         eprintln!("\n=== FAILED: {name}\n{failure}");
     }
     println!("{} passed, {} failed", tally.passed, tally.failed);
-    Ok(if tally.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Runs a tool with its output on the terminal; a failure carries its exit status.
@@ -103,7 +123,11 @@ fn run_tool(mut cmd: Command) -> std::result::Result<(), Failure> {
     eprintln!("$ {shown}");
     match cmd.status() {
         Ok(status) if status.success() => Ok(()),
-        Ok(status) => Err(Failure::new(&shown, "exit status 0", format!("{status} (output above)"))),
+        Ok(status) => Err(Failure::new(
+            &shown,
+            "exit status 0",
+            format!("{status} (output above)"),
+        )),
         Err(e) => Err(Failure::new(&shown, "the tool runs", e.to_string())),
     }
 }
@@ -115,7 +139,12 @@ fn cargo_test(mut cmd: Command, tally: &mut Tally) {
     cmd.stdout(Stdio::piped());
     let mut child = match cmd.spawn() {
         Ok(child) => child,
-        Err(e) => return tally.record(&shown, Err(Failure::new(&shown, "cargo runs", e.to_string()))),
+        Err(e) => {
+            return tally.record(
+                &shown,
+                Err(Failure::new(&shown, "cargo runs", e.to_string())),
+            )
+        }
     };
     let mut counted = false;
     let mut failed_lines = Vec::new();
@@ -134,14 +163,24 @@ fn cargo_test(mut cmd: Command, tally: &mut Tally) {
     }
     let status = child.wait();
     for line in failed_lines {
-        tally.failures.push((line.clone(), Failure::new(&shown, "the test passes", "see its output above")));
+        tally.failures.push((
+            line.clone(),
+            Failure::new(&shown, "the test passes", "see its output above"),
+        ));
     }
     match status {
         Ok(s) if s.success() => {}
         Ok(s) if counted && tally.failed > 0 => {
             let _ = s;
         }
-        other => tally.record(&shown, Err(Failure::new(&shown, "exit status 0", format!("{other:?} (output above)")))),
+        other => tally.record(
+            &shown,
+            Err(Failure::new(
+                &shown,
+                "exit status 0",
+                format!("{other:?} (output above)"),
+            )),
+        ),
     }
 }
 
@@ -150,7 +189,12 @@ fn parse_test_result(line: &str) -> Option<(usize, usize)> {
     let rest = line.strip_prefix("test result: ")?;
     let number_before = |word: &str| -> Option<usize> {
         let at = rest.find(word)?;
-        rest[..at].split_whitespace().last()?.trim_end_matches(';').parse().ok()
+        rest[..at]
+            .split_whitespace()
+            .last()?
+            .trim_end_matches(';')
+            .parse()
+            .ok()
     };
     Some((number_before(" passed")?, number_before(" failed")?))
 }
@@ -161,9 +205,14 @@ mod tests {
 
     #[test]
     fn reads_cargo_test_result_lines() {
-        let check = |line: &str, expect: Option<(usize, usize)>| assert_eq!(parse_test_result(line), expect, "{line}");
+        let check = |line: &str, expect: Option<(usize, usize)>| {
+            assert_eq!(parse_test_result(line), expect, "{line}")
+        };
         check("test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s", Some((12, 0)));
-        check("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out", Some((3, 2)));
+        check(
+            "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out",
+            Some((3, 2)),
+        );
         check("running 3 tests", None);
     }
 }

@@ -22,15 +22,25 @@ pub fn debian_sysroot(board: &Board) -> Result<Utf8PathBuf> {
         bail!("/usr/bin/rustc is missing (Debian's rustc builds init for {target}): run `cargo xtask setup`");
     }
     let version = debian_rustc_version()?;
-    let root = layout::cache_dir().join("rust-sysroot").join(format!("{arch}-{version}"));
+    let root = layout::cache_dir()
+        .join("rust-sysroot")
+        .join(format!("{arch}-{version}"));
     let sysroot = root.join("usr");
-    if sysroot.join("lib/rustlib").join(target).join("lib").is_dir() {
+    if sysroot
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib")
+        .is_dir()
+    {
         return Ok(sysroot);
     }
     fs_err::create_dir_all(root.parent().context("cache dir")?)?;
     let tmp = tempfile::tempdir_in(root.parent().context("cache dir")?)?;
     let tmp_path = Utf8PathBuf::try_from(tmp.path().to_path_buf())?;
-    let packages = [format!("libstd-rust-dev:{arch}"), format!("libstd-rust-{version}:{arch}")];
+    let packages = [
+        format!("libstd-rust-dev:{arch}"),
+        format!("libstd-rust-{version}:{arch}"),
+    ];
     let status = Command::new("apt-get")
         .arg("download")
         .args(&packages)
@@ -47,13 +57,22 @@ pub fn debian_sysroot(board: &Board) -> Result<Utf8PathBuf> {
     for deb in fs_err::read_dir(&tmp_path)? {
         let deb = deb?.path();
         if deb.extension().is_some_and(|e| e == "deb") {
-            let status = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpacked).status()?;
+            let status = Command::new("dpkg-deb")
+                .arg("-x")
+                .arg(&deb)
+                .arg(&unpacked)
+                .status()?;
             if !status.success() {
                 bail!("dpkg-deb -x {} failed", deb.display());
             }
         }
     }
-    if !unpacked.join("usr/lib/rustlib").join(target).join("lib").is_dir() {
+    if !unpacked
+        .join("usr/lib/rustlib")
+        .join(target)
+        .join("lib")
+        .is_dir()
+    {
         bail!("Debian's libstd-rust-dev:{arch} has no std for {target}");
     }
     fs_err::rename(&unpacked, &root)?;
@@ -64,6 +83,9 @@ pub fn debian_sysroot(board: &Board) -> Result<Utf8PathBuf> {
 fn debian_rustc_version() -> Result<String> {
     let out = Command::new("/usr/bin/rustc").arg("--version").output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let full = text.split_whitespace().nth(1).context("unexpected rustc --version output")?;
+    let full = text
+        .split_whitespace()
+        .nth(1)
+        .context("unexpected rustc --version output")?;
     Ok(full.split('.').take(2).collect::<Vec<_>>().join("."))
 }
