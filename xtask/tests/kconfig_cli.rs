@@ -1,0 +1,618 @@
+//! `cargo xtask kconfig`: runs the real binary on a temp copy of the versatilepb board and
+//! a small Kconfig tree, with snapshots of what it prints and of the files it leaves.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use expect_test::{expect, Expect};
+
+/// The board is copied under this name so that no fetched source of a real board is found.
+const BOARD: &str = "cli-test";
+
+const KCONFIG: &str = "\
+config CMDLINE
+	string \"Default kernel command string\"
+config DEVTMPFS
+	bool \"devtmpfs\"
+config TMPFS
+	bool \"tmpfs\"
+config BLK_DEV_INITRD
+	bool \"initrd\"
+menu \"compression\"
+	depends on BLK_DEV_INITRD
+config RD_GZIP
+	bool \"gzip\"
+config RD_XZ
+	bool \"xz\"
+config RD_ZSTD
+	bool \"zstd\"
+config RD_LZ4
+	bool \"lz4\"
+endmenu
+config HZ
+	int \"timer frequency\"
+config PHYS_OFFSET
+	hex \"physical offset\"
+config MODULES
+	bool \"modules\"
+config EXT4_FS
+	tristate \"ext4\"
+";
+
+/// A temp folder with `boards/cli-test` (a copy of versatilepb) and a Kconfig tree `src/`.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../boards/versatilepb");
+        let board = dir.path().join("boards").join(BOARD);
+        std::fs::create_dir_all(&board).unwrap();
+        for entry in std::fs::read_dir(source).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), board.join(entry.file_name())).unwrap();
+        }
+        let sandbox = Sandbox { dir };
+        sandbox.write("src/Kconfig", KCONFIG);
+        sandbox.write(
+            "src/arch/arm/configs/versatile_defconfig",
+            "CONFIG_BLK_DEV_INITRD=y\nCONFIG_CMDLINE=\"root=1f03 mem=32M\"\n# CONFIG_TMPFS is not set\n",
+        );
+        // The tests pin what they expect of the fragment, not the board's current one.
+        sandbox.write(
+            &format!("boards/{BOARD}/linux.config"),
+            "# Kernel fragment\nCONFIG_CMDLINE=\"console=ttyAMA0\"\nCONFIG_DEVTMPFS=y\n# CONFIG_TMPFS is not set\nCONFIG_RD_GZIP=y\n",
+        );
+        sandbox.write(
+            &format!("boards/{BOARD}/busybox.config"),
+            "CONFIG_STATIC=y\n",
+        );
+        sandbox
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    fn write(&self, relative: &str, text: &str) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative)).unwrap()
+    }
+
+    fn fragment(&self) -> String {
+        self.read(&format!("boards/{BOARD}/linux.config"))
+    }
+
+    /// Runs `xtask kconfig --board cli-test ARGS` in the sandbox; shows the exit status,
+    /// stdout and stderr with the sandbox's path written as `$TMP`.
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .current_dir(self.dir.path())
+            .env("MINILINUX_BOARDS_DIR", self.path("boards"))
+            .env("NO_COLOR", "1")
+            .env_remove("MINILINUX_BOARD")
+            .args(["kconfig", "--board", BOARD])
+            .args(args)
+            .output()
+            .unwrap();
+        let tmp = self.dir.path().to_str().unwrap();
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).replace(tmp, "$TMP");
+        format!(
+            "status: {}\n--- stdout\n{}--- stderr\n{}",
+            output.status.code().unwrap_or(-1),
+            text(&output.stdout),
+            text(&output.stderr)
+        )
+    }
+
+    /// Like [`Sandbox::run`] with `--src` pointing at the sandbox's Kconfig tree.
+    fn run_with_src(&self, args: &[&str]) -> String {
+        let src = self.path("src");
+        let mut all = vec!["--src", src.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+}
+
+fn check(actual: String, expect: Expect) {
+    expect.assert_eq(&actual);
+}
+
+#[test]
+fn set_quotes_bare_strings_edits_in_place_and_prints_the_diff() {
+    let sandbox = Sandbox::new();
+    check(
+        sandbox.run_with_src(&[
+            "set",
+            "CONFIG_CMDLINE=console=ttyAMA0 root=/dev/ram0",
+            "TMPFS=y",
+            "HZ=250",
+            "PHYS_OFFSET=8000",
+        ]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            --- a/$TMP/boards/cli-test/linux.config
+            +++ b/$TMP/boards/cli-test/linux.config
+            @@ -1,5 +1,7 @@
+             # Kernel fragment
+            -CONFIG_CMDLINE="console=ttyAMA0"
+            +CONFIG_CMDLINE="console=ttyAMA0 root=/dev/ram0"
+             CONFIG_DEVTMPFS=y
+            -# CONFIG_TMPFS is not set
+            +CONFIG_TMPFS=y
+             CONFIG_RD_GZIP=y
+            +CONFIG_HZ=250
+            +CONFIG_PHYS_OFFSET=0x8000
+            --- stderr
+        "#]],
+    );
+    check(
+        sandbox.fragment(),
+        expect![[r##"
+        # Kernel fragment
+        CONFIG_CMDLINE="console=ttyAMA0 root=/dev/ram0"
+        CONFIG_DEVTMPFS=y
+        CONFIG_TMPFS=y
+        CONFIG_RD_GZIP=y
+        CONFIG_HZ=250
+        CONFIG_PHYS_OFFSET=0x8000
+    "##]],
+    );
+    check(
+        sandbox.run_with_src(&["set", "TMPFS=y"]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            --- stderr
+            $TMP/boards/cli-test/linux.config: already up to date
+        "#]],
+    );
+}
+
+#[test]
+fn dry_run_prints_the_diff_and_writes_nothing() {
+    let sandbox = Sandbox::new();
+    let before = sandbox.fragment();
+    check(
+        sandbox.run_with_src(&["set", "--dry-run", "EXT4_FS=m"]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            --- a/$TMP/boards/cli-test/linux.config
+            +++ b/$TMP/boards/cli-test/linux.config
+            @@ -3,3 +3,4 @@
+             CONFIG_DEVTMPFS=y
+             # CONFIG_TMPFS is not set
+             CONFIG_RD_GZIP=y
+            +CONFIG_EXT4_FS=m
+            --- stderr
+            dry run: $TMP/boards/cli-test/linux.config not written
+        "#]],
+    );
+    assert_eq!(sandbox.fragment(), before);
+}
+
+#[test]
+fn unknown_symbols_and_wrong_types_change_nothing() {
+    let sandbox = Sandbox::new();
+    let before = sandbox.fragment();
+    check(
+        sandbox.run_with_src(&["set", "TMPFS=y", "CMDLIN=quiet"]),
+        expect![[r#"
+            status: 1
+            --- stdout
+            --- stderr
+            error: unknown symbol CONFIG_CMDLIN; did you mean CONFIG_CMDLINE?
+        "#]],
+    );
+    check(
+        sandbox.run_with_src(&["set", "TMPFS=m"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: CONFIG_TMPFS: bool symbol cannot take m; use y or n
+    "#]],
+    );
+    check(
+        sandbox.run_with_src(&["set", "HZ=fast"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: CONFIG_HZ: int symbol cannot take fast; use a decimal number
+    "#]],
+    );
+    check(
+        sandbox.run_with_src(&["unset", "NO_SUCH_THING"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: unknown symbol CONFIG_NO_SUCH_THING: no Kconfig file defines it
+    "#]],
+    );
+    check(
+        sandbox.run_with_src(&["set", "TMPFS"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: invalid assignment `TMPFS`: expected NAME=VALUE, e.g. CONFIG_TMPFS=y
+    "#]],
+    );
+    check(
+        sandbox.run_with_src(&["set", "BAD-NAME=y"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: invalid symbol name `BAD-NAME`: use letters, digits and `_`, e.g. CONFIG_TMPFS
+    "#]],
+    );
+    check(
+        sandbox.run_with_src(&["set", "CMDLINE=\"open"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: CONFIG_CMDLINE: unterminated string "open; close it with a double quote
+    "#]],
+    );
+    assert_eq!(sandbox.fragment(), before);
+}
+
+#[test]
+fn without_sources_symbols_are_not_checked_and_a_note_says_so() {
+    let sandbox = Sandbox::new();
+    check(
+        sandbox.run(&["set", "ANYTHING=y"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        --- a/$TMP/boards/cli-test/linux.config
+        +++ b/$TMP/boards/cli-test/linux.config
+        @@ -3,3 +3,4 @@
+         CONFIG_DEVTMPFS=y
+         # CONFIG_TMPFS is not set
+         CONFIG_RD_GZIP=y
+        +CONFIG_ANYTHING=y
+        --- stderr
+        note: no Kconfig sources at target/minilinux/cli-test/src/linux (run `cargo xtask fetch`); symbols are not checked
+    "#]],
+    );
+}
+
+#[test]
+fn a_bad_fragment_is_reported_with_file_line_and_column() {
+    let sandbox = Sandbox::new();
+    let bad = "CONFIG_A=y\nCONFIG_B=yes\n";
+    sandbox.write(&format!("boards/{BOARD}/linux.config"), bad);
+    check(
+        sandbox.run_with_src(&["set", "TMPFS=y"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: $TMP/boards/cli-test/linux.config:2:10: expected y, m, n, a decimal or hex number or a double-quoted string, found `yes`
+    "#]],
+    );
+    check(
+        sandbox.run(&["get", "A"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: $TMP/boards/cli-test/linux.config:2:10: expected y, m, n, a decimal or hex number or a double-quoted string, found `yes`
+    "#]],
+    );
+    assert_eq!(sandbox.fragment(), bad);
+}
+
+#[test]
+fn get_unset_and_remove() {
+    let sandbox = Sandbox::new();
+    check(
+        sandbox.run(&["get", "CMDLINE", "CONFIG_TMPFS"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        CONFIG_CMDLINE="console=ttyAMA0"
+        # CONFIG_TMPFS is not set
+        --- stderr
+    "#]],
+    );
+    check(
+        sandbox.run(&["get", "CMDLINE", "HZ", "MODULES"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        CONFIG_CMDLINE="console=ttyAMA0"
+        --- stderr
+        error: $TMP/boards/cli-test/linux.config does not set it: CONFIG_HZ, CONFIG_MODULES
+    "#]],
+    );
+    check(
+        sandbox.run_with_src(&["unset", "DEVTMPFS", "MODULES"]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            --- a/$TMP/boards/cli-test/linux.config
+            +++ b/$TMP/boards/cli-test/linux.config
+            @@ -1,5 +1,6 @@
+             # Kernel fragment
+             CONFIG_CMDLINE="console=ttyAMA0"
+            -CONFIG_DEVTMPFS=y
+            +# CONFIG_DEVTMPFS is not set
+             # CONFIG_TMPFS is not set
+             CONFIG_RD_GZIP=y
+            +# CONFIG_MODULES is not set
+            --- stderr
+        "#]],
+    );
+    check(
+        sandbox.run_with_src(&["remove", "RD_GZIP"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        --- a/$TMP/boards/cli-test/linux.config
+        +++ b/$TMP/boards/cli-test/linux.config
+        @@ -2,5 +2,4 @@
+         CONFIG_CMDLINE="console=ttyAMA0"
+         # CONFIG_DEVTMPFS is not set
+         # CONFIG_TMPFS is not set
+        -CONFIG_RD_GZIP=y
+         # CONFIG_MODULES is not set
+        --- stderr
+    "#]],
+    );
+    check(
+        sandbox.fragment(),
+        expect![[r##"
+        # Kernel fragment
+        CONFIG_CMDLINE="console=ttyAMA0"
+        # CONFIG_DEVTMPFS is not set
+        # CONFIG_TMPFS is not set
+        # CONFIG_MODULES is not set
+    "##]],
+    );
+}
+
+#[test]
+fn busybox_and_any_file() {
+    let sandbox = Sandbox::new();
+    check(
+        sandbox.run(&["--busybox", "set", "FEATURE_EDITING=y"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        --- a/$TMP/boards/cli-test/busybox.config
+        +++ b/$TMP/boards/cli-test/busybox.config
+        @@ -1 +1,2 @@
+         CONFIG_STATIC=y
+        +CONFIG_FEATURE_EDITING=y
+        --- stderr
+        note: no Kconfig sources at target/minilinux/cli-test/src/busybox (run `cargo xtask fetch`); symbols are not checked
+    "#]],
+    );
+    check(
+        sandbox.read(&format!("boards/{BOARD}/busybox.config")),
+        expect![[r#"
+        CONFIG_STATIC=y
+        CONFIG_FEATURE_EDITING=y
+    "#]],
+    );
+    sandbox.write("other.config", "CONFIG_X=y");
+    check(
+        sandbox.run(&["--file", "other.config", "set", "Y=m"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        --- a/other.config
+        +++ b/other.config
+        @@ -1 +1,2 @@
+        -CONFIG_X=y
+        \ No newline at end of file
+        +CONFIG_X=y
+        +CONFIG_Y=m
+        --- stderr
+        note: no Kconfig sources at target/minilinux/cli-test/src/linux (run `cargo xtask fetch`); symbols are not checked
+    "#]],
+    );
+    check(
+        sandbox.read("other.config"),
+        expect![[r#"
+        CONFIG_X=y
+        CONFIG_Y=m
+    "#]],
+    );
+}
+
+#[test]
+fn show_reads_the_configured_config() {
+    let sandbox = Sandbox::new();
+    check(
+        sandbox.run(&["show", "CMDLINE"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: target/minilinux/cli-test/linux/.config does not exist; run `cargo xtask configure` first
+    "#]],
+    );
+    sandbox.write(
+        "final.config",
+        "CONFIG_CMDLINE=\"console=ttyAMA0\"\n# CONFIG_TMPFS is not set\n",
+    );
+    check(
+        sandbox.run(&[
+            "--file",
+            "final.config",
+            "show",
+            "CMDLINE",
+            "TMPFS",
+            "RD_XZ",
+        ]),
+        expect![[r#"
+            status: 1
+            --- stdout
+            CONFIG_CMDLINE="console=ttyAMA0"
+            # CONFIG_TMPFS is not set
+            --- stderr
+            error: final.config does not have it (off): CONFIG_RD_XZ
+        "#]],
+    );
+}
+
+#[test]
+fn diff_of_the_fragment_and_of_two_files() {
+    let sandbox = Sandbox::new();
+    check(
+        sandbox.run_with_src(&["diff"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+         CMDLINE "root=1f03 mem=32M" -> "console=ttyAMA0"
+        +DEVTMPFS y
+        +RD_GZIP y
+        --- stderr
+    "#]],
+    );
+    sandbox.write(
+        "old.config",
+        "CONFIG_A=y\nCONFIG_B=y\n# CONFIG_C is not set\n",
+    );
+    sandbox.write(
+        "new.config",
+        "CONFIG_A=m\n# CONFIG_C is not set\nCONFIG_D=\"d\"\n",
+    );
+    check(
+        sandbox.run(&["diff", "old.config", "new.config"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        -B y
+         A y -> m
+        +D "d"
+        --- stderr
+    "#]],
+    );
+    check(
+        sandbox.run(&["diff", "--unified", "old.config", "new.config"]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            --- a/old.config
+            +++ b/new.config
+            @@ -1,3 +1,3 @@
+            -CONFIG_A=y
+            -CONFIG_B=y
+            +CONFIG_A=m
+             # CONFIG_C is not set
+            +CONFIG_D="d"
+            --- stderr
+        "#]],
+    );
+    check(
+        sandbox.run(&["diff", "old.config", "old.config"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        --- stderr
+        no differences
+    "#]],
+    );
+    check(
+        sandbox.run(&["--busybox", "--src", "nowhere", "diff"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: no defconfig file at nowhere/configs/defconfig (run `cargo xtask fetch`, or give two files: cargo xtask kconfig diff OLD NEW)
+    "#]],
+    );
+}
+
+#[test]
+fn merge_like_merge_config_sh() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "base.config",
+        "CONFIG_A=y\nCONFIG_B=y\n# CONFIG_C is not set\n",
+    );
+    sandbox.write("one.config", "CONFIG_B=m\nCONFIG_C=y\n");
+    sandbox.write("two.config", "CONFIG_C=m\n");
+    check(
+        sandbox.run(&[
+            "merge",
+            "base.config",
+            "one.config",
+            "two.config",
+            "-o",
+            "out.config",
+        ]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            --- stderr
+            CONFIG_B: y -> m (one.config)
+            CONFIG_C: n -> y (one.config)
+            CONFIG_C: y -> m (two.config)
+            merged 2 fragment(s) onto base.config into out.config (3 redefinition(s))
+        "#]],
+    );
+    check(
+        sandbox.read("out.config"),
+        expect![[r#"
+        CONFIG_A=y
+
+        CONFIG_B=m
+
+        CONFIG_C=m
+    "#]],
+    );
+    check(
+        sandbox.run(&["merge", "-y", "base.config", "one.config"]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            CONFIG_A=y
+            CONFIG_B=y
+
+            CONFIG_C=y
+            --- stderr
+            CONFIG_B: y -> m (one.config), kept y: builtin wins
+            CONFIG_C: n -> y (one.config)
+        "#]],
+    );
+    check(
+        sandbox.run(&["merge", "base.config", "missing.config"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: failed to open file `missing.config`: No such file or directory (os error 2)
+    "#]],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn writes_keep_the_file_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let path = sandbox.path(&format!("boards/{BOARD}/linux.config"));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    sandbox.run(&["set", "TMPFS=y"]);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+    assert!(sandbox.fragment().contains("CONFIG_TMPFS=y\n"));
+}
