@@ -1,0 +1,446 @@
+//! `cargo xtask fetch`: runs the real binary on a temp board whose sources are small
+//! local tarballs (file:// URLs), with the cache in a temp dir, and checks what it
+//! prints and what it leaves in the cache.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use expect_test::{expect, Expect};
+use sha2::{Digest, Sha256};
+
+/// A temp folder with `boards/<board>`, `tarballs/` and `cache/`; removes the board's
+/// outputs under the workspace's `target/` when dropped.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    board: String,
+}
+
+/// A source tarball made for a test, and its sha256.
+struct Tarball {
+    path: PathBuf,
+    sha256: String,
+}
+
+impl Tarball {
+    fn url(&self) -> String {
+        format!("file://{}", self.path.display())
+    }
+}
+
+impl Sandbox {
+    fn new(test: &str) -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let board = format!("fetch-test-{test}-{}", std::process::id());
+        let sandbox = Sandbox { dir, board };
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../boards/versatilepb");
+        for entry in std::fs::read_dir(source).unwrap() {
+            let entry = entry.unwrap();
+            let dest = sandbox
+                .path(&format!("boards/{}", sandbox.board))
+                .join(entry.file_name());
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+        sandbox
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    fn write(&self, relative: &str, text: &str) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// `tarballs/<top>.tar.gz` holding `<top>/Makefile` (with `makefile` as its version
+    /// lines) and `<top>/<marker>`.
+    fn tarball(&self, top: &str, makefile: &str, marker: &str) -> Tarball {
+        let staging = self.path(&format!("staging/{top}"));
+        self.write(&format!("staging/{top}/Makefile"), makefile);
+        self.write(&format!("staging/{top}/{marker}"), "# test tree\n");
+        let path = self.path(&format!("tarballs/{top}.tar.gz"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let status = Command::new("tar")
+            .arg("-czf")
+            .arg(&path)
+            .arg("-C")
+            .arg(staging.parent().unwrap())
+            .arg(top)
+            .status()
+            .unwrap();
+        assert!(status.success(), "tar failed");
+        let sha256 = format!("{:x}", Sha256::digest(std::fs::read(&path).unwrap()));
+        Tarball { path, sha256 }
+    }
+
+    fn linux(&self) -> Tarball {
+        self.tarball(
+            "linux-6.1.999",
+            "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 999\nEXTRAVERSION =\n",
+            "Kconfig",
+        )
+    }
+
+    fn busybox(&self) -> Tarball {
+        self.tarball(
+            "busybox-1.35.0",
+            "VERSION = 1\nPATCHLEVEL = 35\nSUBLEVEL = 0\nEXTRAVERSION =\n",
+            "Config.in",
+        )
+    }
+
+    /// Replaces the board's `[sources]` with the given URLs and pins.
+    fn sources(&self, linux: (&[String], &str), busybox: (&[String], &str)) {
+        let path = format!("boards/{}/board.toml", self.board);
+        let text = std::fs::read_to_string(self.path(&path)).unwrap();
+        let head = &text[..text.find("[sources.linux]").unwrap()];
+        let table = |name: &str, version: &str, (urls, sha): (&[String], &str)| {
+            let urls: Vec<String> = urls.iter().map(|u| format!("{u:?}")).collect();
+            format!(
+                "[sources.{name}]\nversion = {version:?}\nurls = [{}]\nsha256 = {sha:?}\n\n",
+                urls.join(", ")
+            )
+        };
+        let text = format!(
+            "{head}{}{}",
+            table("linux", "6.1", linux),
+            table("busybox", "1.35.0", busybox)
+        );
+        self.write(&path, &text);
+    }
+
+    fn out_dir(&self) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/minilinux")
+            .join(&self.board)
+    }
+
+    /// Runs `xtask --board <board> fetch ARGS`; shows the exit status, stdout, and the
+    /// error stderr ends with (timings left out), with temp paths and hashes redacted.
+    fn fetch(&self, args: &[&str], redact: &[(&str, &str)]) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .env("MINILINUX_BOARDS_DIR", self.path("boards"))
+            .env("MINILINUX_CACHE", self.path("cache"))
+            .env_remove("MINILINUX_BOARD")
+            .args(["--board", &self.board, "fetch"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let error: Vec<&str> = stderr
+            .lines()
+            .skip_while(|l| !l.starts_with("error:"))
+            .take_while(|l| !l.starts_with("--- last lines"))
+            .collect();
+        let skipped = stderr.contains("[fetch] up to date");
+        let text = format!(
+            "status: {}{}\n--- stdout\n{}--- error\n{}",
+            output.status.code().unwrap_or(-1),
+            if skipped { " (up to date)" } else { "" },
+            String::from_utf8_lossy(&output.stdout),
+            error.join("\n")
+        );
+        self.redact(&text, redact)
+    }
+
+    fn redact(&self, text: &str, redact: &[(&str, &str)]) -> String {
+        let mut text = text.replace(self.dir.path().to_str().unwrap(), "$TMP");
+        text = text.replace(&self.board, "$BOARD");
+        for (from, to) in redact {
+            text = text.replace(from, to);
+            text = text.replace(&from[..12], &to[..to.len().min(12)]);
+        }
+        text
+    }
+
+    /// Every path in the cache except inside extracted trees, sorted.
+    fn cache_listing(&self, redact: &[(&str, &str)]) -> String {
+        let cache = self.path("cache");
+        let mut paths = Vec::new();
+        for sub in ["", "downloads", "src"] {
+            let Ok(dir) = std::fs::read_dir(cache.join(sub)) else {
+                continue;
+            };
+            for entry in dir {
+                let entry = entry.unwrap();
+                let rel = Path::new(sub).join(entry.file_name());
+                paths.push(format!(
+                    "{}{}",
+                    rel.display(),
+                    if entry.path().is_dir() { "/" } else { "" }
+                ));
+            }
+        }
+        paths.sort();
+        self.redact(&paths.join("\n"), redact)
+    }
+
+    fn link(&self, name: &str, redact: &[(&str, &str)]) -> String {
+        match std::fs::read_link(self.out_dir().join("src").join(name)) {
+            Ok(target) => self.redact(&target.display().to_string(), redact),
+            Err(e) => format!("no link: {e}"),
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.out_dir());
+    }
+}
+
+/// A local port nothing listens on: connecting to it is refused at once.
+fn refused_url(file: &str) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}/{file}")
+}
+
+fn check(actual: String, expect: Expect) {
+    expect.assert_eq(&actual);
+}
+
+const WRONG_SHA: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[test]
+fn wrong_hash_is_rejected_and_leaves_nothing_in_the_cache() {
+    let sb = Sandbox::new("wrong-hash");
+    let (linux, busybox) = (sb.linux(), sb.busybox());
+    sb.sources(
+        (&[linux.url()], WRONG_SHA),
+        (&[busybox.url()], &busybox.sha256),
+    );
+    let redact = [
+        (busybox.sha256.as_str(), "<busybox-sha>"),
+        (linux.sha256.as_str(), "<linux-sha>"),
+    ];
+    check(
+        sb.fetch(&[], &redact),
+        expect![[r#"
+            status: 1
+            --- stdout
+            --- error
+            error: stage `fetch` failed: every source of linux failed:
+              file://$TMP/tarballs/linux-6.1.999.tar.gz: sha256 mismatch: expected 0000000000000000000000000000000000000000000000000000000000000000, got <linux-sha> (download discarded)"#]],
+    );
+    // busybox was verified and kept; nothing of linux, no .part, no .tmp
+    check(
+        sb.cache_listing(&redact),
+        expect![[r#"
+            downloads/
+            downloads/busybox-1.35.0.tar.gz
+            lock
+            src/
+            src/busybox-1.35.0-<busybox-sha.toml
+            src/busybox-1.35.0-<busybox-sha/"#]],
+    );
+    check(
+        sb.link("linux", &redact),
+        expect![[r#"no link: No such file or directory (os error 2)"#]],
+    );
+}
+
+#[test]
+fn right_hash_is_used_after_an_unreachable_mirror_and_a_corrupt_cached_download() {
+    let sb = Sandbox::new("right-hash");
+    let (linux, busybox) = (sb.linux(), sb.busybox());
+    sb.sources(
+        (
+            &[refused_url("linux-6.1.999.tar.gz"), linux.url()],
+            &linux.sha256,
+        ),
+        (&[busybox.url()], &busybox.sha256),
+    );
+    // leftovers of an interrupted run: a truncated download, a half-unpacked tree
+    sb.write("cache/downloads/linux-6.1.999.tar.gz", "truncated");
+    sb.write("cache/downloads/linux-6.1.999.tar.gz.part", "partial");
+    sb.write(
+        &format!(
+            "cache/src/linux-6.1-{}.tmp/linux-6.1.999/Makefile",
+            &linux.sha256[..12]
+        ),
+        "",
+    );
+    let redact = [
+        (busybox.sha256.as_str(), "<busybox-sha>"),
+        (linux.sha256.as_str(), "<linux-sha>"),
+    ];
+    check(
+        sb.fetch(&[], &redact),
+        expect![[r#"
+            status: 0
+            --- stdout
+            # Written by `cargo xtask fetch`: where each source tree of board $BOARD came from.
+            [busybox]
+            route = "url"
+            url = "file://$TMP/tarballs/busybox-1.35.0.tar.gz"
+            tarball = "$TMP/cache/downloads/busybox-1.35.0.tar.gz"
+            sha256 = "<busybox-sha>"
+            version = "1.35.0"
+            tree = "$TMP/cache/src/busybox-1.35.0-<busybox-sha"
+
+            [linux]
+            route = "url"
+            url = "file://$TMP/tarballs/linux-6.1.999.tar.gz"
+            tarball = "$TMP/cache/downloads/linux-6.1.999.tar.gz"
+            sha256 = "<linux-sha>"
+            version = "6.1.999"
+            tree = "$TMP/cache/src/linux-6.1-<linux-sha>"
+            --- error
+        "#]],
+    );
+    check(
+        sb.cache_listing(&redact),
+        expect![[r#"
+            downloads/
+            downloads/busybox-1.35.0.tar.gz
+            downloads/linux-6.1.999.tar.gz
+            lock
+            src/
+            src/busybox-1.35.0-<busybox-sha.toml
+            src/busybox-1.35.0-<busybox-sha/
+            src/linux-6.1-<linux-sha>.toml
+            src/linux-6.1-<linux-sha>/"#]],
+    );
+    check(
+        sb.link("linux", &redact),
+        expect![[r#"$TMP/cache/src/linux-6.1-<linux-sha>"#]],
+    );
+    let makefile = sb.out_dir().join("src/linux/Makefile");
+    assert!(makefile.is_file(), "{} missing", makefile.display());
+    check(
+        sb.fetch(&[], &redact),
+        expect![[r#"
+            status: 0 (up to date)
+            --- stdout
+            --- error
+        "#]],
+    );
+}
+
+#[test]
+fn tarball_declaring_another_version_is_rejected() {
+    let sb = Sandbox::new("version");
+    let linux = sb.tarball(
+        "linux-6.10.2",
+        "VERSION = 6\nPATCHLEVEL = 10\nSUBLEVEL = 2\nEXTRAVERSION =\n",
+        "Kconfig",
+    );
+    let busybox = sb.busybox();
+    sb.sources(
+        (&[linux.url()], &linux.sha256),
+        (&[busybox.url()], &busybox.sha256),
+    );
+    let redact = [
+        (busybox.sha256.as_str(), "<busybox-sha>"),
+        (linux.sha256.as_str(), "<linux-sha>"),
+    ];
+    check(
+        sb.fetch(&[], &redact),
+        expect![[r#"
+            status: 1
+            --- stdout
+            --- error
+            error: stage `fetch` failed: every source of linux failed:
+              file://$TMP/tarballs/linux-6.10.2.tar.gz: $TMP/cache/downloads/linux-6.10.2.tar.gz holds linux 6.10.2, but the board says 6.1"#]],
+    );
+    check(
+        sb.cache_listing(&redact),
+        expect![[r#"
+            downloads/
+            downloads/busybox-1.35.0.tar.gz
+            downloads/linux-6.10.2.tar.gz
+            lock
+            src/
+            src/busybox-1.35.0-<busybox-sha.toml
+            src/busybox-1.35.0-<busybox-sha/"#]],
+    );
+}
+
+#[test]
+fn local_trees_must_look_like_kernel_and_busybox_trees() {
+    let sb = Sandbox::new("local");
+    sb.sources((&[], ""), (&[], ""));
+    sb.write("not-linux/Makefile", "all:\n");
+    sb.write(
+        "linux/Makefile",
+        "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 5\n",
+    );
+    sb.write("linux/Kconfig", "");
+    sb.write(
+        "busybox/Makefile",
+        "VERSION = 1\nPATCHLEVEL = 36\nSUBLEVEL = 1\n",
+    );
+    sb.write("busybox/Config.in", "");
+    sb.write(
+        "configured/Makefile",
+        "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 5\n",
+    );
+    sb.write("configured/Kconfig", "");
+    sb.write("configured/.config", "CONFIG_ARM=y\n");
+    let path = |p: &str| sb.path(p).to_str().unwrap().to_string();
+    check(
+        sb.fetch(
+            &[
+                "--kernel-src",
+                &path("not-linux"),
+                "--busybox-src",
+                &path("busybox"),
+            ],
+            &[],
+        ),
+        expect![[r#"
+            status: 1
+            --- stdout
+            --- error
+            error: stage `fetch` failed: --kernel-src $TMP/not-linux: has no Kconfig, so it is not a linux source tree"#]],
+    );
+    check(
+        sb.fetch(
+            &[
+                "--kernel-src",
+                &path("configured"),
+                "--busybox-src",
+                &path("busybox"),
+            ],
+            &[],
+        ),
+        expect![[r#"
+            status: 1
+            --- stdout
+            --- error
+            error: stage `fetch` failed: --kernel-src $TMP/configured: the tree is configured in place (has .config), which `make O=` refuses: run `make mrproper` in it or use a clean copy"#]],
+    );
+    check(
+        sb.fetch(
+            &[
+                "--kernel-src",
+                &path("linux"),
+                "--busybox-src",
+                &path("busybox"),
+            ],
+            &[],
+        ),
+        expect![[r#"
+            status: 0
+            --- stdout
+            # Written by `cargo xtask fetch`: where each source tree of board $BOARD came from.
+            [busybox]
+            route = "local"
+            version = "1.36.1"
+            tree = "$TMP/busybox"
+
+            [linux]
+            route = "local"
+            version = "6.1.5"
+            tree = "$TMP/linux"
+            --- error
+        "#]],
+    );
+    check(sb.link("busybox", &[]), expect![[r#"$TMP/busybox"#]]);
+}
