@@ -217,7 +217,9 @@ pub fn run(ctx: &Ctx, args: &FetchArgs) -> Result<Report> {
     }
     for (name, path) in &locals {
         let shown = path.canonicalize_utf8().unwrap_or_else(|_| path.clone());
-        fp.text(name).text(shown.as_str());
+        fp.text(name)
+            .text(shown.as_str())
+            .text(&tree_signature(&shown));
     }
     let record_path = board.out_dir().join("fetch.toml");
     let links: Vec<Utf8PathBuf> = source_names(board, &locals)
@@ -238,6 +240,33 @@ pub fn run(ctx: &Ctx, args: &FetchArgs) -> Result<Report> {
         print!("{}", fs_err::read_to_string(&record_path)?);
     }
     Ok(report)
+}
+
+/// Number of files and newest modification time under a local tree (`.git` aside):
+/// editing the tree changes it, so fetch records a new stamp and the build reruns make.
+fn tree_signature(tree: &Utf8Path) -> String {
+    fn walk(dir: &std::path::Path, count: &mut u64, newest: &mut std::time::SystemTime) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if let Ok(modified) = meta.modified() {
+                *newest = (*newest).max(modified);
+            }
+            *count += 1;
+            if meta.is_dir() && entry.file_name() != ".git" {
+                walk(&entry.path(), count, newest);
+            }
+        }
+    }
+    let (mut count, mut newest) = (0, std::time::UNIX_EPOCH);
+    walk(tree.as_std_path(), &mut count, &mut newest);
+    let nanos = newest
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{count} files, newest {nanos}")
 }
 
 fn local_args(args: &FetchArgs) -> BTreeMap<String, Utf8PathBuf> {

@@ -443,4 +443,18 @@ fn local_trees_must_look_like_kernel_and_busybox_trees() {
         "#]],
     );
     check(sb.link("busybox", &[]), expect![[r#"$TMP/busybox"#]]);
+    let args = [
+        "--kernel-src",
+        &path("linux"),
+        "--busybox-src",
+        &path("busybox"),
+    ];
+    let first_line = |out: String| out.lines().next().unwrap_or("").to_string();
+    check(
+        first_line(sb.fetch(&args, &[])),
+        expect!["status: 0 (up to date)"],
+    );
+    // an edit inside a local tree is a new input for the stages after fetch
+    sb.write("linux/init/new.c", "int x;\n");
+    check(first_line(sb.fetch(&args, &[])), expect!["status: 0"]);
 }
