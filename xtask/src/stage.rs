@@ -266,7 +266,7 @@ impl Stage {
 
     /// Like [`Stage::run`], feeding `input` to the tool's standard input.
     pub fn run_with_input(&self, cmd: &mut Command, input: &[u8]) -> Result<()> {
-        let shown = render_command(&cmd);
+        let shown = render_command(cmd);
         self.log(&format!("$ {shown}"));
         self.progress.set(&shown);
         use std::os::unix::process::CommandExt;
@@ -525,9 +525,8 @@ impl Progress {
             Outcome::Failed => "failed",
         };
         let line = format!("[{name}] {word} in {:.1}s", elapsed.as_secs_f64());
-        match &self.bar {
-            Some(bar) => bar.finish_and_clear(),
-            None => {}
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
         eprintln!("{line}");
     }

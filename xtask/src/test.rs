@@ -94,6 +94,12 @@ pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
     if built.is_ok() && !args.no_e2e {
         test.env("MINILINUX_KERNEL_SRC", ctx.board.kernel_src());
         test.env("MINILINUX_BUSYBOX_SRC", ctx.board.busybox_src());
+        match boot_files(&ctx.board) {
+            Ok(dir) => {
+                test.env("MINILINUX_QEMU_TEST_FILES", dir);
+            }
+            Err(e) => eprintln!("warning: the qemu integration tests will skip their boots: {e:#}"),
+        }
     }
     cargo_test(test, &mut tally);
 
@@ -115,6 +121,27 @@ pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// A directory of `kernel`, `dtb`, `config`, `initramfs` symlinks to the board's
+/// build, for the qemu integration tests (`xtask/tests/qemu.rs`).
+fn boot_files(board: &crate::board::Board) -> Result<camino::Utf8PathBuf> {
+    let dir = board.out_dir().join("test-files");
+    fs_err::create_dir_all(&dir)?;
+    let mut links = vec![
+        ("kernel", board.kernel_image()),
+        ("config", board.kernel_config()),
+        ("initramfs", board.current_initramfs()),
+    ];
+    if let Some(dtb) = board.dtb() {
+        links.push(("dtb", dtb));
+    }
+    for (name, target) in links {
+        let link = dir.join(name);
+        let _ = fs_err::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link)?;
+    }
+    Ok(dir)
 }
 
 /// Runs a tool with its output on the terminal; a failure carries its exit status.
