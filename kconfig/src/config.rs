@@ -1,9 +1,12 @@
 //! A whole `.config` as a list of lines, with lookups and minimal edits.
 
-use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasher;
 
-use crate::line::{Line, LineKind};
+use hashbrown::hash_table::Entry;
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+use crate::line::Line;
 use crate::parse::{error_at, line_kind, ParseError};
 use crate::value::Value;
 
@@ -14,8 +17,52 @@ pub struct Config {
     prefix: String,
     lines: Vec<Line>,
     final_newline: bool,
-    /// Line index of the last assignment of each symbol: the one Kconfig obeys.
-    index: HashMap<String, usize>,
+    index: LastAssignments,
+}
+
+/// Line index of the last assignment of each symbol (the one Kconfig obeys), keyed by the
+/// symbol's name inside that line, so that indexing allocates nothing per symbol.
+#[derive(Debug, Clone, Default)]
+struct LastAssignments {
+    table: HashTable<usize>,
+    hasher: DefaultHashBuilder,
+}
+
+impl LastAssignments {
+    fn find(&self, lines: &[Line], symbol: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(symbol);
+        self.table
+            .find(hash, |&i| lines[i].symbol() == Some(symbol))
+            .copied()
+    }
+
+    /// Records line `i` as the last assignment of its symbol.
+    fn record(&mut self, lines: &[Line], i: usize) {
+        let Some(symbol) = lines[i].symbol() else {
+            return;
+        };
+        let hasher = &self.hasher;
+        let hash = hasher.hash_one(symbol);
+        let entry = self.table.entry(
+            hash,
+            |&j| lines[j].symbol() == Some(symbol),
+            |&j| hasher.hash_one(lines[j].symbol().unwrap_or("")),
+        );
+        match entry {
+            Entry::Occupied(mut e) => *e.get_mut() = i,
+            Entry::Vacant(e) => {
+                e.insert(i);
+            }
+        }
+    }
+
+    fn contains(&self, lines: &[Line], symbol: &str) -> bool {
+        self.find(lines, symbol).is_some()
+    }
+
+    fn len(&self) -> usize {
+        self.table.len()
+    }
 }
 
 /// Why an edit was refused; the config is left as it was.
@@ -39,7 +86,7 @@ impl Config {
             prefix: prefix.to_string(),
             lines: Vec::new(),
             final_newline: true,
-            index: HashMap::new(),
+            index: LastAssignments::default(),
         }
     }
 
@@ -57,10 +104,11 @@ impl Config {
         let mut lines = Vec::new();
         if !text.is_empty() {
             for (i, line) in body.split('\n').enumerate() {
-                let kind = line_kind(line, prefix)
+                let (kind, symbol) = line_kind(line, prefix)
                     .map_err(|(offset, expected)| error_at(line, i + 1, offset, expected))?;
                 lines.push(Line {
                     text: line.to_string(),
+                    symbol,
                     kind,
                 });
             }
@@ -73,18 +121,16 @@ impl Config {
             prefix: prefix.to_string(),
             lines,
             final_newline,
-            index: HashMap::new(),
+            index: LastAssignments::default(),
         };
         config.reindex();
         config
     }
 
     fn reindex(&mut self) {
-        self.index.clear();
-        for (i, line) in self.lines.iter().enumerate() {
-            if let LineKind::Assignment { symbol, .. } = &line.kind {
-                self.index.insert(symbol.clone(), i);
-            }
+        self.index.table.clear();
+        for i in 0..self.lines.len() {
+            self.index.record(&self.lines, i);
         }
     }
 
@@ -105,7 +151,7 @@ impl Config {
 
     /// The value Kconfig would read for `symbol` (no prefix): its last assignment.
     pub fn get(&self, symbol: &str) -> Option<&Value> {
-        let line = &self.lines[*self.index.get(symbol)?];
+        let line = &self.lines[self.index.find(&self.lines, symbol)?];
         line.assignment_parts().map(|(_, value)| value)
     }
 
@@ -113,7 +159,7 @@ impl Config {
     pub fn assignments(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.lines.iter().enumerate().filter_map(|(i, line)| {
             let (symbol, value) = line.assignment_parts()?;
-            (self.index.get(symbol) == Some(&i)).then_some((symbol, value))
+            (self.index.find(&self.lines, symbol) == Some(i)).then_some((symbol, value))
         })
     }
 
@@ -133,11 +179,11 @@ impl Config {
             return Ok(false);
         }
         let line = Line::assignment(&self.prefix, symbol, value);
-        match self.index.get(symbol) {
-            Some(&i) => self.lines[i] = line,
+        match self.index.find(&self.lines, symbol) {
+            Some(i) => self.lines[i] = line,
             None => {
-                self.index.insert(symbol.to_string(), self.lines.len());
                 self.lines.push(line);
+                self.index.record(&self.lines, self.lines.len() - 1);
                 self.final_newline = true;
             }
         }
@@ -152,7 +198,7 @@ impl Config {
 
     /// Deletes every line that assigns `symbol` (no prefix). Returns whether there was one.
     pub fn remove(&mut self, symbol: &str) -> bool {
-        if !self.index.contains_key(symbol) {
+        if !self.index.contains(&self.lines, symbol) {
             return false;
         }
         self.lines

@@ -1,10 +1,10 @@
 //! Merging fragments onto a base config the way `scripts/kconfig/merge_config.sh -m` does.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::HashMap;
 use std::fmt;
 
 use crate::config::Config;
-use crate::line::{Line, LineKind};
+use crate::line::Line;
 use crate::value::{Tristate, Value};
 
 /// How to merge.
@@ -57,91 +57,101 @@ pub struct Merged {
 /// Runs in time linear in the total number of lines.
 pub fn merge(base: &Config, fragments: &[Fragment<'_>], options: MergeOptions) -> Merged {
     let prefix = base.prefix();
-    let mut lines: Vec<Option<Line>> = base.lines().iter().cloned().map(Some).collect();
+    let mut lines: Vec<Option<&Line>> = base.lines().iter().map(Some).collect();
     let mut final_newline = base.has_final_newline();
-    // Every live line assigning each symbol, so a redefinition deletes them all like
-    // the script's `sed -i "/$CFG[ =]/d"`.
-    let mut assigned: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, line) in base.lines().iter().enumerate() {
-        if let Some((symbol, _)) = line.assignment_parts() {
-            assigned.entry(symbol.to_string()).or_default().push(i);
-        }
-    }
+    // The live lines assigning each symbol, as a chain from the last one through
+    // `previous`, so that a redefinition deletes them all like the script's
+    // `sed -i "/$CFG[ =]/d"`. Keys borrow from the inputs: no allocation per symbol.
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(base.symbol_count());
+    let mut previous: Vec<usize> = Vec::with_capacity(lines.len());
+    let blank = Line::blank();
     let mut redefinitions = Vec::new();
 
+    for (i, line) in base.lines().iter().enumerate() {
+        previous.push(NONE);
+        if let Some(symbol) = line.symbol() {
+            if let Some(before) = last.insert(symbol, i) {
+                previous[i] = before;
+            }
+        }
+    }
+
     for fragment in fragments {
-        let mut keep_base = HashSet::new();
-        let mut seen: HashMap<&str, &Value> = HashMap::new();
+        // For each symbol of the fragment: whether `builtin` keeps the earlier `y`.
+        let mut seen: HashMap<&str, (&Value, bool)> = HashMap::new();
         for line in fragment.config.lines() {
             let Some((symbol, value)) = line.assignment_parts() else {
                 continue;
             };
-            let earlier = seen.insert(symbol, value);
-            if let Some(earlier) = earlier {
-                if earlier != value {
+            if let Some((earlier, _)) = seen.get_mut(symbol) {
+                if *earlier != value {
                     redefinitions.push(redefinition(
                         prefix, symbol, earlier, value, fragment, false,
                     ));
+                    *earlier = value;
                 }
                 continue;
             }
             // The script compares what came before with the fragment's value, in the order
             // of each symbol's first line in the fragment.
             let new = fragment.config.get(symbol).unwrap_or(value);
-            let Some(old) = last_value(&lines, assigned.get(symbol)) else {
-                continue;
-            };
-            let kept_old = options.builtin
-                && *old == Value::Tristate(Tristate::Yes)
-                && *new == Value::Tristate(Tristate::Module);
-            if kept_old {
-                keep_base.insert(symbol);
-            }
-            if kept_old || old != new {
+            let old = last
+                .get(symbol)
+                .and_then(|&i| lines[i])
+                .and_then(|line| line.assignment_parts())
+                .map(|(_, value)| value);
+            let kept_old = old.is_some_and(|old| {
+                options.builtin
+                    && *old == Value::Tristate(Tristate::Yes)
+                    && *new == Value::Tristate(Tristate::Module)
+            });
+            seen.insert(symbol, (value, kept_old));
+            if let Some(old) = old.filter(|old| kept_old || *old != new) {
                 redefinitions.push(redefinition(prefix, symbol, old, new, fragment, kept_old));
             }
         }
-        for symbol in seen.keys() {
-            if keep_base.contains(symbol) {
+        for (symbol, (_, kept_old)) in &seen {
+            if *kept_old {
                 continue;
             }
-            for i in assigned.remove(*symbol).unwrap_or_default() {
-                lines[i] = None;
+            let mut at = last.remove(symbol).unwrap_or(NONE);
+            while at != NONE {
+                lines[at] = None;
+                at = previous[at];
             }
         }
         // The script runs `echo >> $TMP_FILE` to end an unterminated last line; on a
         // terminated one that adds a blank line.
         if final_newline {
-            lines.push(Some(Line {
-                text: String::new(),
-                kind: LineKind::Blank,
-            }));
+            lines.push(Some(&blank));
+            previous.push(NONE);
         }
         for line in fragment.config.lines() {
-            if let Some((symbol, _)) = line.assignment_parts() {
-                if keep_base.contains(symbol) {
+            let i = lines.len();
+            previous.push(NONE);
+            if let Some(symbol) = line.symbol() {
+                if seen.get(symbol).is_some_and(|(_, kept_old)| *kept_old) {
+                    previous.pop();
                     continue;
                 }
-                assigned
-                    .entry(symbol.to_string())
-                    .or_default()
-                    .push(lines.len());
+                if let Some(before) = last.insert(symbol, i) {
+                    previous[i] = before;
+                }
             }
-            lines.push(Some(line.clone()));
+            lines.push(Some(line));
         }
         final_newline = fragment.config.has_final_newline();
     }
 
+    let lines = lines.into_iter().flatten().cloned().collect();
     Merged {
-        config: Config::from_lines(prefix, lines.into_iter().flatten().collect(), final_newline),
+        config: Config::from_lines(prefix, lines, final_newline),
         redefinitions,
     }
 }
 
-fn last_value<'a>(lines: &'a [Option<Line>], at: Option<&Vec<usize>>) -> Option<&'a Value> {
-    let line = lines[*at?.last()?].as_ref()?;
-    line.assignment_parts().map(|(_, value)| value)
-}
+/// End of a chain in `previous`.
+const NONE: usize = usize::MAX;
 
 fn redefinition(
     prefix: &str,

@@ -1,6 +1,7 @@
 //! The nom grammar of one `.config` line, and the error it gives for a line it rejects.
 
 use std::fmt;
+use std::ops::Range;
 
 use nom::{
     branch::alt,
@@ -136,54 +137,55 @@ fn end_of_line(input: &str) -> Res<'_, ()> {
     Ok((rest, ()))
 }
 
-fn assignment<'a>(prefix: &str, input: &'a str) -> Res<'a, LineKind> {
+/// A parsed assignment: its value and the length of its symbol's name.
+type Assigned = (Value, usize);
+
+fn assignment<'a>(prefix: &str, input: &'a str) -> Res<'a, Assigned> {
     let (rest, _) = tag(prefix)(input)?;
     let (rest, name) = expect("a symbol name (letters, digits, `_`)", symbol)(rest)?;
     let (rest, _) = expect("`=` after the symbol name", char('='))(rest)?;
     let (rest, value) = value(rest)?;
     let (rest, _) = end_of_line(rest)?;
-    Ok((
-        rest,
-        LineKind::Assignment {
-            symbol: name.to_string(),
-            value,
-        },
-    ))
+    Ok((rest, (value, name.len())))
 }
 
-fn not_set<'a>(prefix: &str, input: &'a str) -> Res<'a, LineKind> {
+fn not_set<'a>(prefix: &str, input: &'a str) -> Res<'a, Assigned> {
     let (rest, name) =
         delimited(preceded(tag("# "), tag(prefix)), symbol, tag(" is not set"))(input)?;
     let (rest, _) = space0(rest)?;
     let (rest, _) = eof(rest)?;
-    Ok((
-        rest,
-        LineKind::Assignment {
-            symbol: name.to_string(),
-            value: Value::NotSet,
-        },
-    ))
+    Ok((rest, (Value::NotSet, name.len())))
 }
 
-/// Classifies one line (without its `\n`); on failure gives the byte offset and what was
-/// expected there.
-pub(crate) fn line_kind(text: &str, prefix: &str) -> Result<LineKind, (usize, &'static str)> {
+/// Classifies one line (without its `\n`) and finds its symbol's name (an empty range
+/// for other lines); on failure gives the byte offset and what was expected there.
+pub(crate) fn line_kind(
+    text: &str,
+    prefix: &str,
+) -> Result<(LineKind, Range<usize>), (usize, &'static str)> {
     // Kconfig itself strips a `\r` before the `\n`, so CRLF files are read like LF files.
     let body = text.strip_suffix('\r').unwrap_or(text);
     let blank: Res<'_, &str> = take_while(|c| c == ' ' || c == '\t')(body);
     if matches!(blank, Ok(("", _))) {
-        return Ok(LineKind::Blank);
+        return Ok((LineKind::Blank, 0..0));
     }
     if body.starts_with('#') {
-        return Ok(not_set(prefix, body)
-            .map(|(_, kind)| kind)
-            .unwrap_or(LineKind::Comment));
+        return Ok(match not_set(prefix, body) {
+            Ok((_, (value, len))) => {
+                let start = 2 + prefix.len();
+                (LineKind::Assignment(value), start..start + len)
+            }
+            Err(_) => (LineKind::Comment, 0..0),
+        });
     }
     if !body.starts_with(prefix) {
         return Err((0, WANT_LINE));
     }
     match assignment(prefix, body) {
-        Ok((_, kind)) => Ok(kind),
+        Ok((_, (value, len))) => {
+            let start = prefix.len();
+            Ok((LineKind::Assignment(value), start..start + len))
+        }
         Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err((body.len() - e.at.len(), e.what)),
         Err(nom::Err::Incomplete(_)) => Err((body.len(), WANT_LINE)),
     }

@@ -10,12 +10,16 @@ fn check_with_prefix(prefix: &str, input: &str, expect: Expect) {
             assert_eq!(config.to_string(), input, "printing changed the bytes");
             let mut out = String::new();
             for line in config.lines() {
-                let kind = match line.kind() {
-                    LineKind::Blank => "blank".to_string(),
-                    LineKind::Comment => "comment".to_string(),
-                    LineKind::Assignment { symbol, value } => format!("{symbol} = {value:?}"),
+                let kind = match (line.kind(), line.symbol()) {
+                    (LineKind::Blank, _) => "blank".to_string(),
+                    (LineKind::Comment, _) => "comment".to_string(),
+                    (LineKind::Assignment(value), Some(symbol)) => format!("{symbol} = {value:?}"),
+                    (LineKind::Assignment(value), None) => format!("? = {value:?}"),
                 };
-                out.push_str(&format!("{kind:<32} | {}\n", line.text()));
+                out.push_str(&format!(
+                    "{kind:<32} | {}\n",
+                    line.text().replace('\r', "\\r").replace('\t', "\\t")
+                ));
             }
             if !config.has_final_newline() {
                 out.push_str("(no final newline)\n");
@@ -71,7 +75,7 @@ fn comments_blank_lines_and_trailing_whitespace_are_kept() {
             comment                          | #
             comment                          | # Automatically generated file; DO NOT EDIT.
             blank                            | 
-            blank                            |    	
+            blank                            |    \t
             comment                          | #CONFIG_X is not set
             comment                          | # CONFIG_Y is not set, really
             Z = Tristate(Yes)                | CONFIG_Z=y  
@@ -85,8 +89,8 @@ fn missing_final_newline_and_crlf() {
     check(
         "CONFIG_A=y\r\nCONFIG_B=\"x\"\r\nCONFIG_C=m",
         expect![[r#"
-            A = Tristate(Yes)                | CONFIG_A=y
-            B = Str("x")                     | CONFIG_B="x"
+            A = Tristate(Yes)                | CONFIG_A=y\r
+            B = Str("x")                     | CONFIG_B="x"\r
             C = Tristate(Module)             | CONFIG_C=m
             (no final newline)
         "#]],
