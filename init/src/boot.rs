@@ -9,6 +9,9 @@ use crate::mounts;
 use crate::supervisor;
 use crate::sys;
 
+/// `PATH` for init and every child, unless the kernel command line sets one.
+const DEFAULT_PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
+
 /// Boots the system and hands over to the supervisor; never returns.
 pub fn run() -> ! {
     // First, so that no signal sent to PID 1 is lost before the loop takes it.
@@ -17,6 +20,11 @@ pub fn run() -> ! {
     }
     if let Err(e) = std::env::set_current_dir("/") {
         say!("cannot change to /: {e}");
+    }
+    // The kernel gives init no PATH; children inherit this one, and the
+    // command and shell are looked up in it.
+    if std::env::var_os("PATH").is_none() {
+        std::env::set_var("PATH", DEFAULT_PATH);
     }
     mounts::mount_all();
     // Only now can the console be opened if the kernel found no /dev/console.

@@ -1,11 +1,7 @@
 //! The console: where init's messages go and which terminal the shell gets.
 
-use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
-
-use crate::sys;
 
 /// Prints one `init: `-prefixed line on the console, ignoring write errors.
 macro_rules! say {
@@ -46,13 +42,4 @@ pub fn active() -> PathBuf {
         }
         _ => fallback,
     }
-}
-
-/// Opens a terminal for a child's stdio without making it PID 1's controlling terminal.
-pub fn open(path: &std::path::Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(sys::O_NOCTTY)
-        .open(path)
 }

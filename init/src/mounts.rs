@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use crate::mount_table;
@@ -10,7 +10,6 @@ use crate::sys::{self, MS_NODEV, MS_NOEXEC, MS_NOSUID};
 use crate::uevent::{self, DEFAULT_MODE};
 
 const ENODEV: i32 = 19;
-const EBUSY: i32 = 16;
 
 /// One filesystem init mounts at boot.
 struct Filesystem {
@@ -57,31 +56,31 @@ const RUN: Filesystem = Filesystem {
     data: "mode=0755",
 };
 
-/// Targets already mounted, from `/proc/self/mounts`: init may be started on
-/// a system where some are (a kernel with `CONFIG_DEVTMPFS_MOUNT` and a disk root).
-fn mounted_targets() -> Vec<String> {
-    match fs::read_to_string("/proc/self/mounts") {
-        Ok(text) => mount_table::parse(&text)
-            .into_iter()
-            .map(|m| m.target)
-            .collect(),
-        Err(e) => {
-            say!("cannot read /proc/self/mounts: {e}");
-            Vec::new()
-        }
+/// Whether `target` is already a mount point (its device differs from its
+/// parent's): init may run on a root where some are, e.g. a disk root with
+/// `CONFIG_DEVTMPFS_MOUNT`. Cheaper than reading the mount table, which matters
+/// under emulation, where every new kernel path costs translation time.
+fn is_mount_point(target: &Path) -> bool {
+    let parent = target.parent().unwrap_or(target);
+    match (fs::metadata(target), fs::metadata(parent)) {
+        (Ok(t), Ok(p)) => t.dev() != p.dev(),
+        _ => false,
     }
 }
 
 fn mount(fs: &Filesystem) -> io::Result<()> {
     let target = Path::new(fs.target);
-    if let Err(e) = fs::create_dir_all(target) {
-        say!("cannot create {}: {e}", fs.target);
+    match fs::create_dir(target) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            say!("cannot create {}: {e}", fs.target);
+        }
+        _ => {}
     }
     sys::mount_fs(fs.fstype, target, fs.fstype, fs.flags, fs.data)
 }
 
-fn mount_unless(fs: &Filesystem, mounted: &[String]) -> io::Result<()> {
-    if mounted.iter().any(|t| t == fs.target) {
+fn mount_unless_mounted(fs: &Filesystem) -> io::Result<()> {
+    if is_mount_point(Path::new(fs.target)) {
         return Ok(());
     }
     mount(fs)
@@ -90,15 +89,13 @@ fn mount_unless(fs: &Filesystem, mounted: &[String]) -> io::Result<()> {
 /// Mounts proc, sysfs, devtmpfs (or fills `/dev` from sysfs), devpts and tmpfs
 /// on `/tmp` and `/run`, reporting each failure and carrying on.
 pub fn mount_all() {
-    match mount(&PROC) {
-        Err(e) if e.raw_os_error() != Some(EBUSY) => say!("cannot mount proc on /proc: {e}"),
-        _ => {}
+    if let Err(e) = mount_unless_mounted(&PROC) {
+        say!("cannot mount proc on /proc: {e}");
     }
-    let mounted = mounted_targets();
-    if let Err(e) = mount_unless(&SYSFS, &mounted) {
+    if let Err(e) = mount_unless_mounted(&SYSFS) {
         say!("cannot mount sysfs on /sys: {e}");
     }
-    match mount_unless(&DEVTMPFS, &mounted) {
+    match mount_unless_mounted(&DEVTMPFS) {
         Ok(()) => {}
         Err(e) => {
             if e.raw_os_error() == Some(ENODEV) {
@@ -109,12 +106,12 @@ pub fn mount_all() {
             fill_dev();
         }
     }
-    if let Err(e) = mount_unless(&DEVPTS, &mounted) {
+    if let Err(e) = mount_unless_mounted(&DEVPTS) {
         say!("cannot mount devpts on /dev/pts: {e}");
     }
     link_dev_fds();
     for fs in [&TMP, &RUN] {
-        if let Err(e) = mount_unless(fs, &mounted) {
+        if let Err(e) = mount_unless_mounted(fs) {
             say!("cannot mount tmpfs on {}: {e}", fs.target);
         }
     }

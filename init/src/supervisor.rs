@@ -6,7 +6,6 @@
 
 use std::io;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::cmdline::{Config, DEFAULT_SHELL};
@@ -15,8 +14,6 @@ use crate::shutdown::{self, Stop};
 use crate::sys::{self, Reaped};
 use crate::wait_status::WaitStatus;
 
-/// `PATH` for every child: the kernel gives init none.
-const DEFAULT_PATH: &str = "/sbin:/usr/sbin:/bin:/usr/bin";
 /// Script run once before the shell or command, when present.
 const RC_SCRIPT: &str = "/etc/init.d/rcS";
 /// Shortest time between two starts of the shell, so a shell that cannot
@@ -113,37 +110,20 @@ pub fn wait_for_all(deadline: Instant) -> bool {
     }
 }
 
-fn command(program: &str, args: &[String]) -> Command {
-    let mut cmd = Command::new(program);
-    cmd.args(args).current_dir("/");
-    if std::env::var_os("PATH").is_none() {
-        cmd.env("PATH", DEFAULT_PATH);
-    }
-    cmd
-}
-
-/// Starts `argv` with the console terminal as stdio, as a session leader with
-/// that terminal as its controlling terminal, so job control and Ctrl-C work.
+/// Starts `argv` on the console terminal as a session leader with it as
+/// controlling terminal, so job control and Ctrl-C work.
 fn spawn_on_console(argv: &[String], terminal: &Path, login: bool) -> io::Result<i32> {
-    let (program, args) = match argv.split_first() {
-        Some(split) => split,
-        None => return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command")),
+    // A leading dash makes the shell a login shell, which reads /etc/profile.
+    let login_name = match argv.first() {
+        Some(program) if login => Some(format!(
+            "-{}",
+            Path::new(program)
+                .file_name()
+                .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned())
+        )),
+        _ => None,
     };
-    let tty = console::open(terminal)?;
-    let mut cmd = command(program, args);
-    if login {
-        // A leading dash makes the shell a login shell, which reads /etc/profile.
-        let name = Path::new(program)
-            .file_name()
-            .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned());
-        std::os::unix::process::CommandExt::arg0(&mut cmd, format!("-{name}"));
-    }
-    cmd.stdin(Stdio::from(tty.try_clone()?))
-        .stdout(Stdio::from(tty.try_clone()?))
-        .stderr(Stdio::from(tty));
-    sys::prepare_child(&mut cmd, true);
-    let child = cmd.spawn()?;
-    Ok(child.id() as i32)
+    sys::spawn(argv, login_name.as_deref(), Some(terminal))
 }
 
 /// Runs `/etc/init.d/rcS` to its end, with init's own stdio and no terminal.
@@ -151,10 +131,8 @@ fn run_rc_script(config: &Config) {
     if !Path::new(RC_SCRIPT).exists() {
         return;
     }
-    let mut cmd = command(RC_SCRIPT, &[]);
-    sys::prepare_child(&mut cmd, false);
-    let pid = match cmd.spawn() {
-        Ok(child) => child.id() as i32,
+    let pid = match sys::spawn(&[RC_SCRIPT.to_string()], None, None) {
+        Ok(pid) => pid,
         Err(e) => {
             say!("cannot run {RC_SCRIPT}: {e}");
             return;
@@ -182,6 +160,10 @@ fn run_command(config: &Config, argv: &[String], terminal: &Path) -> ! {
             WaitStatus::not_started(&e)
         }
     };
+    if let WaitStatus::Killed(sys::SIGINT | sys::SIGQUIT) = status {
+        // The terminal echoed ^C or ^\ without a newline; keep the status on its own line.
+        console::write_line("");
+    }
     say!("{status}");
     shutdown::stop_machine(Stop::PowerOff, config.poweroff_by_reboot)
 }

@@ -6,19 +6,19 @@
 //! the two targets init is built for; glibc's plain symbols are used, so on
 //! 32-bit ARM `struct timespec` has a 32-bit `time_t` (`c_long`).
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::io;
 use std::os::raw::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 /// `SIGHUP`: sent with `SIGTERM` at shutdown because interactive shells ignore `SIGTERM`.
 pub const SIGHUP: c_int = 1;
 /// `SIGINT`: the kernel's Ctrl-Alt-Del notification once CAD is turned off.
 pub const SIGINT: c_int = 2;
+/// `SIGQUIT`: sent by the terminal on Ctrl-backslash.
+pub const SIGQUIT: c_int = 3;
 /// `SIGKILL`: the end of the shutdown grace period.
 pub const SIGKILL: c_int = 9;
 /// `SIGUSR1`: busybox `halt`.
@@ -45,15 +45,15 @@ pub const MS_NODEV: c_ulong = 4;
 pub const MS_NOEXEC: c_ulong = 8;
 
 const SIG_BLOCK: c_int = 0;
-const SIG_SETMASK: c_int = 2;
 const WNOHANG: c_int = 1;
 const ECHILD: i32 = 10;
 const MNT_DETACH: c_int = 2;
-const TIOCSCTTY: c_ulong = 0x540E;
+const POSIX_SPAWN_SETSIGMASK: i16 = 0x08;
+const POSIX_SPAWN_SETSID: i16 = 0x80;
 const F_GETFD: c_int = 1;
 const O_RDWR: c_int = 2;
 /// `O_NOCTTY`: opening a terminal must not make it PID 1's controlling terminal.
-pub const O_NOCTTY: c_int = 0o400;
+const O_NOCTTY: c_int = 0o400;
 
 const LINUX_REBOOT_CMD_RESTART: u32 = 0x0123_4567;
 const LINUX_REBOOT_CMD_HALT: u32 = 0xCDEF_0123;
@@ -64,6 +64,18 @@ const LINUX_REBOOT_CMD_CAD_OFF: u32 = 0;
 #[repr(C)]
 #[derive(Clone, Copy)]
 struct RawSigSet {
+    bits: [u64; 16],
+}
+
+/// glibc's `posix_spawnattr_t` (336 bytes on 32-bit ARM), with room to spare.
+#[repr(C)]
+struct RawSpawnAttr {
+    bits: [u64; 64],
+}
+
+/// glibc's `posix_spawn_file_actions_t` (76 bytes on 32-bit ARM), with room to spare.
+#[repr(C)]
+struct RawFileActions {
     bits: [u64; 16],
 }
 
@@ -84,8 +96,6 @@ extern "C" {
     fn umount2(target: *const c_char, flags: c_int) -> c_int;
     fn reboot(howto: c_int) -> c_int;
     fn sethostname(name: *const c_char, len: usize) -> c_int;
-    fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
-    fn setsid() -> c_int;
     fn sigfillset(set: *mut RawSigSet) -> c_int;
     fn sigemptyset(set: *mut RawSigSet) -> c_int;
     fn sigprocmask(how: c_int, set: *const RawSigSet, old: *mut RawSigSet) -> c_int;
@@ -98,7 +108,33 @@ extern "C" {
     fn open(path: *const c_char, flags: c_int, ...) -> c_int;
     fn dup2(old: c_int, new: c_int) -> c_int;
     fn close(fd: c_int) -> c_int;
-    fn write(fd: c_int, buf: *const c_void, len: usize) -> isize;
+    static environ: *const *const c_char;
+    fn posix_spawnattr_init(attr: *mut RawSpawnAttr) -> c_int;
+    fn posix_spawnattr_destroy(attr: *mut RawSpawnAttr) -> c_int;
+    fn posix_spawnattr_setflags(attr: *mut RawSpawnAttr, flags: i16) -> c_int;
+    fn posix_spawnattr_setsigmask(attr: *mut RawSpawnAttr, set: *const RawSigSet) -> c_int;
+    fn posix_spawn_file_actions_init(actions: *mut RawFileActions) -> c_int;
+    fn posix_spawn_file_actions_destroy(actions: *mut RawFileActions) -> c_int;
+    fn posix_spawn_file_actions_addopen(
+        actions: *mut RawFileActions,
+        fd: c_int,
+        path: *const c_char,
+        flags: c_int,
+        mode: c_uint,
+    ) -> c_int;
+    fn posix_spawn_file_actions_adddup2(
+        actions: *mut RawFileActions,
+        fd: c_int,
+        new_fd: c_int,
+    ) -> c_int;
+    fn posix_spawnp(
+        pid: *mut c_int,
+        file: *const c_char,
+        actions: *const RawFileActions,
+        attr: *const RawSpawnAttr,
+        argv: *const *const c_char,
+        envp: *const *const c_char,
+    ) -> c_int;
 }
 
 fn check(ret: c_int) -> io::Result<c_int> {
@@ -240,15 +276,6 @@ pub fn block_all_signals() -> io::Result<()> {
     check(unsafe { sigprocmask(SIG_BLOCK, &set, std::ptr::null_mut()) }).map(drop)
 }
 
-/// Clears the signal mask: children must not inherit PID 1's blocked signals.
-fn unblock_all_signals() -> io::Result<()> {
-    let mut set = RawSigSet { bits: [0; 16] };
-    // SAFETY: `set` is a valid sigset_t-sized buffer.
-    check(unsafe { sigemptyset(&mut set) })?;
-    // SAFETY: `set` is initialised; a null old-set pointer is allowed.
-    check(unsafe { sigprocmask(SIG_SETMASK, &set, std::ptr::null_mut()) }).map(drop)
-}
-
 /// Waits for any (blocked) signal, at most `timeout` when given; `None` on timeout.
 pub fn wait_signal(timeout: Option<Duration>) -> io::Result<Option<c_int>> {
     let mut set = RawSigSet { bits: [0; 16] };
@@ -300,30 +327,112 @@ pub fn fill_standard_fds(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Makes `cmd`'s child start with no blocked signals and, with `session`, as a
-/// session leader whose controlling terminal is its stdin.
-///
-/// A terminal that cannot be taken is reported by the child and not fatal: a
-/// shell without job control beats no shell.
-pub fn prepare_child(cmd: &mut Command, session: bool) {
-    let hook = move || -> io::Result<()> {
-        unblock_all_signals()?;
-        if session {
-            // SAFETY: setsid takes no arguments.
-            check(unsafe { setsid() })?;
-            // SAFETY: fd 0 is the terminal std installed; arg 1 steals it from a
-            // previous session, which root may do.
-            if let Err(e) = check(unsafe { ioctl(0, TIOCSCTTY, 1 as c_int) }) {
-                let msg = format!("init: cannot make the console a controlling terminal: {e}\n");
-                // SAFETY: writes a valid buffer to fd 2; the child is single-threaded.
-                unsafe { write(2, msg.as_ptr().cast(), msg.len()) };
-            }
-        }
+/// posix_spawn functions return the error number instead of setting `errno`.
+fn check_spawn(ret: c_int) -> io::Result<()> {
+    if ret == 0 {
         Ok(())
-    };
-    // SAFETY: the hook runs between fork and exec in a single-threaded child and
-    // only makes system calls and a small allocation.
-    unsafe {
-        cmd.pre_exec(hook);
+    } else {
+        Err(io::Error::from_raw_os_error(ret))
     }
+}
+
+/// Starts `argv` (looked up in PID 1's `PATH`) with PID 1's environment and no
+/// blocked signals; returns its pid. `argv0` replaces the name the program sees.
+///
+/// With `terminal`, the child is a session leader whose stdio is `terminal`,
+/// opened after `setsid` and without `O_NOCTTY`, so a real terminal (not
+/// `/dev/console`) becomes its controlling terminal: job control and Ctrl-C work.
+/// Without, it shares PID 1's stdio and session.
+///
+/// glibc's posix_spawn uses `CLONE_VFORK`: no page tables are copied, which is
+/// measurably faster than `fork` under emulation, and a failed `exec` comes
+/// back here as the error.
+pub fn spawn(argv: &[String], argv0: Option<&str>, terminal: Option<&Path>) -> io::Result<i32> {
+    let args = argv
+        .iter()
+        .map(|a| c_string(a.as_bytes()))
+        .collect::<io::Result<Vec<CString>>>()?;
+    let program = match args.first() {
+        Some(program) => program,
+        None => return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command")),
+    };
+    let name = match argv0 {
+        Some(name) => Some(c_string(name.as_bytes())?),
+        None => None,
+    };
+    let mut pointers: Vec<*const c_char> = Vec::with_capacity(args.len() + 1);
+    pointers.push(name.as_ref().unwrap_or(program).as_ptr());
+    pointers.extend(args.iter().skip(1).map(|a| a.as_ptr()));
+    pointers.push(std::ptr::null());
+    let terminal = match terminal {
+        Some(path) => Some(c_path(path)?),
+        None => None,
+    };
+
+    let mut attr = RawSpawnAttr { bits: [0; 64] };
+    let mut actions = RawFileActions { bits: [0; 16] };
+    // SAFETY: both are zeroed buffers at least as large as glibc's types.
+    check_spawn(unsafe { posix_spawnattr_init(&mut attr) })?;
+    // SAFETY: as above.
+    if let Err(e) = check_spawn(unsafe { posix_spawn_file_actions_init(&mut actions) }) {
+        // SAFETY: `attr` was initialised above.
+        unsafe { posix_spawnattr_destroy(&mut attr) };
+        return Err(e);
+    }
+    let result = spawn_with(
+        &mut attr,
+        &mut actions,
+        terminal.as_deref(),
+        program,
+        &pointers,
+    );
+    // SAFETY: both were initialised above and are not used afterwards.
+    unsafe {
+        posix_spawn_file_actions_destroy(&mut actions);
+        posix_spawnattr_destroy(&mut attr);
+    }
+    result
+}
+
+fn spawn_with(
+    attr: &mut RawSpawnAttr,
+    actions: &mut RawFileActions,
+    terminal: Option<&CStr>,
+    program: &CStr,
+    argv: &[*const c_char],
+) -> io::Result<i32> {
+    let mut empty = RawSigSet { bits: [0; 16] };
+    // SAFETY: `empty` is a valid sigset_t-sized buffer.
+    check(unsafe { sigemptyset(&mut empty) })?;
+    let mut flags = POSIX_SPAWN_SETSIGMASK;
+    if let Some(terminal) = terminal {
+        flags |= POSIX_SPAWN_SETSID;
+        // SAFETY: `actions` is initialised; glibc copies the path.
+        check_spawn(unsafe {
+            posix_spawn_file_actions_addopen(actions, 0, terminal.as_ptr(), O_RDWR, 0)
+        })?;
+        for fd in [1, 2] {
+            // SAFETY: `actions` is initialised.
+            check_spawn(unsafe { posix_spawn_file_actions_adddup2(actions, 0, fd) })?;
+        }
+    }
+    // SAFETY: `attr` is initialised and `empty` is a valid signal set.
+    check_spawn(unsafe { posix_spawnattr_setflags(attr, flags) })?;
+    // SAFETY: as above.
+    check_spawn(unsafe { posix_spawnattr_setsigmask(attr, &empty) })?;
+    let mut pid: c_int = 0;
+    // SAFETY: `program` is a valid string, `argv` a NULL-terminated array of valid
+    // strings, `environ` is the process environment, and the
+    // attribute objects are initialised.
+    check_spawn(unsafe {
+        posix_spawnp(
+            &mut pid,
+            program.as_ptr(),
+            actions,
+            attr,
+            argv.as_ptr(),
+            environ,
+        )
+    })?;
+    Ok(pid)
 }
