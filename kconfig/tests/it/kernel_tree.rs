@@ -312,6 +312,13 @@ fn dropped_values_match_merge_config_sh_and_are_explained() {
 
     let index = SymbolIndex::scan(&src, Some("arm")).unwrap();
     assert!(index.len() > 5000, "only {} symbols scanned", index.len());
+    // Every symbol Kconfig itself wrote must be found by the light scan.
+    let missing: Vec<&str> = actual
+        .assignments()
+        .map(|(symbol, _)| symbol)
+        .filter(|symbol| index.definitions(symbol).is_empty())
+        .collect();
+    assert!(missing.is_empty(), "not found by the scan: {missing:?}");
     let i915 = ours
         .iter()
         .find(|d| d.symbol == "DRM_I915")

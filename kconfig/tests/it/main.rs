@@ -1,5 +1,6 @@
 //! Behaviour of the kconfig crate through its public API; one module per area.
 
+mod busybox_tree;
 mod check;
 mod diff;
 mod edit;
