@@ -9,6 +9,8 @@
 //! It is not a Kconfig implementation: it never computes defaults, `select`s or visibility,
 //! and it knows nothing of boards, QEMU or the rootfs.
 
+#![warn(missing_docs)]
+
 pub mod bench;
 mod check;
 mod config;
