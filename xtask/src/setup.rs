@@ -1129,6 +1129,44 @@ mod tests {
     }
 
     #[test]
+    fn versatilepb_requirements_come_from_the_common_list_and_board_toml() {
+        let board = Board::load("versatilepb").expect("versatilepb board loads");
+        let render = |std: RustStd| {
+            requirements(&board, &std)
+                .iter()
+                .map(|r| format!("{} <- {}", r.package, r.probe.name()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let debian = render(armel());
+        let host = render(RustStd::Host);
+        expect![[r#"
+            make <- make
+            gcc <- gcc
+            bc <- bc
+            bison <- bison
+            flex <- flex
+            libssl-dev <- /usr/include/openssl/ssl.h
+            libelf-dev <- /usr/include/libelf.h
+            cpio <- cpio
+            xz-utils <- xz
+            zstd <- zstd
+            lz4 <- lz4
+            libarchive-tools <- bsdtar
+            curl <- curl
+            ca-certificates <- /etc/ssl/certs/ca-certificates.crt
+            ccache <- ccache
+            dpkg-dev <- dpkg-architecture
+            rustc <- /usr/bin/rustc
+            gcc-arm-linux-gnueabi <- arm-linux-gnueabi-gcc
+            libc6-dev-armel-cross <- /usr/arm-linux-gnueabi/include/stdio.h
+            qemu-system-arm <- qemu-system-arm"#]]
+        .assert_eq(&debian);
+        // Debian's rustc is needed only on the Debian std route
+        assert_eq!(host, debian.replace("rustc <- /usr/bin/rustc\n", ""));
+    }
+
+    #[test]
     fn os_release_parses_quoted_values() {
         let os = OsRelease::parse(JAMMY);
         expect![[r#"
