@@ -180,11 +180,12 @@ impl Scope {
     }
 
     /// Scans the Kconfig sources; `None` (with a note) when they are not there.
-    fn symbols(&self) -> Result<Option<SymbolIndex>> {
+    /// `without` says what is skipped when the sources are missing.
+    fn symbols(&self, without: &str) -> Result<Option<SymbolIndex>> {
         let (src, arch) = self.source_tree()?;
         if !src.is_dir() {
             eprintln!(
-                "note: no Kconfig sources at {} (run `cargo xtask fetch`); symbols are not checked",
+                "note: no Kconfig sources at {} (run `cargo xtask fetch`); {without}",
                 display_path(&src)
             );
             return Ok(None);
@@ -197,7 +198,7 @@ impl Scope {
     fn set(&self, assignments: &[String], dry_run: bool) -> Result<()> {
         let path = self.fragment()?;
         let mut config = read_config(&path)?;
-        let index = self.symbols()?;
+        let index = self.symbols("symbols are not checked")?;
         let mut edits = Vec::new();
         for assignment in assignments {
             let Some((name, text)) = assignment.split_once('=') else {
@@ -228,7 +229,7 @@ impl Scope {
     fn unset(&self, symbols: &[String], dry_run: bool, remove: bool) -> Result<()> {
         let path = self.fragment()?;
         let mut config = read_config(&path)?;
-        let index = self.symbols()?;
+        let index = self.symbols("symbols are not checked")?;
         let mut names = Vec::new();
         for name in symbols {
             let symbol = symbol_name(&config, name)?;
@@ -274,7 +275,49 @@ impl Scope {
             }
         };
         let config = read_config(&path)?;
-        print_values(&config, symbols, &path, "does not have it (off)")
+        let shown = print_values(&config, symbols, &path, "does not have it (off)");
+        self.explain_dropped(&config, &path, symbols)?;
+        shown
+    }
+
+    /// For each of `symbols` that the board's fragment asks for but `actual` lacks, says
+    /// so on stderr, with the reason when the Kconfig sources are at hand.
+    fn explain_dropped(&self, actual: &Config, path: &Utf8Path, symbols: &[String]) -> Result<()> {
+        let board = self.board()?;
+        let fragment_path = match self.package {
+            Package::Linux => board.kernel_fragment(),
+            Package::Busybox => board.busybox_fragment(),
+        };
+        if !fragment_path.is_file() {
+            return Ok(());
+        }
+        let fragment = read_config(&fragment_path)?;
+        let mut asked = Config::new(fragment.prefix());
+        for name in symbols {
+            let symbol = symbol_name(&fragment, name)?;
+            if let Some(value) = fragment.get(symbol) {
+                asked.set(symbol, value.clone())?;
+            }
+        }
+        let dropped = kconfig::dropped(&asked, actual);
+        if dropped.is_empty() {
+            return Ok(());
+        }
+        let index = self.symbols("reasons are not shown")?;
+        eprintln!(
+            "{} asks for values that {} does not have:",
+            display_path(&fragment_path),
+            display_path(path)
+        );
+        for d in &dropped {
+            eprintln!("  {d}");
+            if let Some(index) = &index {
+                for line in d.explain(index, actual).to_string().lines() {
+                    eprintln!("      {line}");
+                }
+            }
+        }
+        Ok(())
     }
 
     fn diff(

@@ -616,3 +616,46 @@ fn writes_keep_the_file_mode() {
     assert_eq!(mode, 0o644);
     assert!(sandbox.fragment().contains("CONFIG_TMPFS=y\n"));
 }
+
+#[test]
+fn show_explains_values_the_fragment_asked_for_that_did_not_survive() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "final.config",
+        "CONFIG_CMDLINE=\"console=ttyAMA0\"\n# CONFIG_BLK_DEV_INITRD is not set\n",
+    );
+    check(
+        sandbox.run_with_src(&[
+            "--file",
+            "final.config",
+            "show",
+            "CMDLINE",
+            "RD_GZIP",
+            "DEVTMPFS",
+        ]),
+        expect![[r#"
+            status: 1
+            --- stdout
+            CONFIG_CMDLINE="console=ttyAMA0"
+            --- stderr
+            $TMP/boards/cli-test/linux.config asks for values that final.config does not have:
+              CONFIG_RD_GZIP: requested y, got nothing (not visible)
+                  Kconfig:11: depends on BLK_DEV_INITRD (= n); off: CONFIG_BLK_DEV_INITRD
+              CONFIG_DEVTMPFS: requested y, got nothing (not visible)
+                  no unmet `depends on` found; a range, select, default or a parent menu decided
+            error: final.config does not have it (off): CONFIG_RD_GZIP, CONFIG_DEVTMPFS
+        "#]],
+    );
+    check(
+        sandbox.run(&["--file", "final.config", "show", "RD_GZIP"]),
+        expect![[r#"
+            status: 1
+            --- stdout
+            --- stderr
+            note: no Kconfig sources at target/minilinux/cli-test/src/linux (run `cargo xtask fetch`); reasons are not shown
+            $TMP/boards/cli-test/linux.config asks for values that final.config does not have:
+              CONFIG_RD_GZIP: requested y, got nothing (not visible)
+            error: final.config does not have it (off): CONFIG_RD_GZIP
+        "#]],
+    );
+}
