@@ -72,6 +72,8 @@ pub enum Reason {
         /// The symbols it names under a `!` that are on in the final `.config`.
         on: Vec<String>,
     },
+    /// Requested `m`, but `CONFIG_MODULES` is off, so Kconfig made it `y` or nothing.
+    ModulesOff,
     /// Requested off, but enabled entries `select` it.
     Selected {
         /// The selecting symbols that are on in the final `.config`.
@@ -142,9 +144,14 @@ impl Dropped {
             }
             return explanation(vec![Reason::Selected { by }]);
         }
-        // Kconfig needs `y` from the dependencies for `y`, at least `m` for anything else.
+        if self.requested == Value::Tristate(Tristate::Module) && off("MODULES") {
+            return explanation(vec![Reason::ModulesOff]);
+        }
+        // A tristate needs `y` from its dependencies to be `y`; Kconfig lifts an `m`
+        // dependency to `y` for other types, which need it to be at least `m`.
+        let tristate = index.symbol_type(&self.symbol) != Some(SymbolType::Bool);
         let needed = match self.requested {
-            Value::Tristate(Tristate::Yes) => Tristate::Yes,
+            Value::Tristate(Tristate::Yes) if tristate => Tristate::Yes,
             _ => Tristate::Module,
         };
         let mut unmet = Vec::new();
@@ -274,6 +281,7 @@ impl fmt::Display for Explanation {
                         write!(f, "; on: {}", names.join(", "))?;
                     }
                 }
+                Reason::ModulesOff => write!(f, "{p}MODULES is off, so there are no modules")?,
                 Reason::Selected { by } => {
                     let names: Vec<String> = by.iter().map(|s| format!("{p}{s}")).collect();
                     write!(f, "selected by {}", names.join(", "))?;

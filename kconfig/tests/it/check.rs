@@ -17,6 +17,9 @@ config DRM_I915
 	depends on DRM && X86 && PCI
 config MODULES
 	bool
+config BOOL_ON_TRISTATE
+	bool \"b\"
+	depends on DRM
 config NEEDS_MODULES_OR_Y
 	tristate \"x\"
 	depends on DRM
@@ -81,9 +84,29 @@ fn unmet_dependencies_name_the_symbols_that_are_off() {
             CONFIG_DRM_I915: requested y, got nothing (not visible)
                 drivers/Kconfig:7: depends on DRM && X86 && PCI (= n); off: CONFIG_X86, CONFIG_PCI
             CONFIG_NEEDS_MODULES_OR_Y: requested y, got m
-                drivers/Kconfig:12: depends on DRM (= m)
+                drivers/Kconfig:15: depends on DRM (= m)
             CONFIG_HZ: requested 100, got nothing (not visible)
                 no unmet `depends on` found; a range, select, default or a parent menu decided
+        "#]],
+    );
+}
+
+#[test]
+fn a_bool_takes_y_from_an_m_dependency_and_m_needs_modules() {
+    check(
+        "CONFIG_BOOL_ON_TRISTATE=y\n",
+        "CONFIG_DRM=m\nCONFIG_MODULES=y\n",
+        expect![[r#"
+            CONFIG_BOOL_ON_TRISTATE: requested y, got nothing (not visible)
+                no unmet `depends on` found; a range, select, default or a parent menu decided
+        "#]],
+    );
+    check(
+        "CONFIG_DRM=m\n",
+        "CONFIG_DRM=y\n# CONFIG_MODULES is not set\n",
+        expect![[r#"
+            CONFIG_DRM: requested m, got y
+                CONFIG_MODULES is off, so there are no modules
         "#]],
     );
 }
@@ -109,16 +132,16 @@ fn wrong_types_selects_choices_and_several_definitions() {
         "CONFIG_X86=y\nCONFIG_SELECTOR=y\nCONFIG_SELECTED=y\nCONFIG_MODE_A=y\n",
         expect![[r#"
             CONFIG_HZ: requested "fast", got nothing (not visible)
-                drivers/Kconfig:20: declared int, which cannot take that value
+                drivers/Kconfig:23: declared int, which cannot take that value
             CONFIG_SELECTED: requested n, got y
                 selected by CONFIG_SELECTOR
             CONFIG_MODE_B: requested y, got nothing (not visible)
                 no unmet `depends on` found; it is a choice member: another may be chosen
             CONFIG_ONLY_OFF_X86: requested y, got nothing (not visible)
-                drivers/Kconfig:34: depends on !X86 (= n); on: CONFIG_X86
-                drivers/Kconfig:37: depends on PCI (= n); off: CONFIG_PCI
+                drivers/Kconfig:37: depends on !X86 (= n); on: CONFIG_X86
+                drivers/Kconfig:40: depends on PCI (= n); off: CONFIG_PCI
             CONFIG_ODD: requested y, got nothing (not visible)
-                drivers/Kconfig:23: depends on FOO ?? BAR; off: CONFIG_FOO, CONFIG_BAR
+                drivers/Kconfig:26: depends on FOO ?? BAR; off: CONFIG_FOO, CONFIG_BAR
         "#]],
     );
 }
