@@ -3,6 +3,7 @@
 //!
 //! `main` only parses flags and dispatches; each subcommand lives in its own module.
 
+mod bench;
 mod board;
 mod build;
 mod configure;
@@ -66,6 +67,8 @@ enum Command {
     Test(test::TestArgs),
     /// Remove the board's build outputs (keeps the source cache)
     Clean(pipeline::CleanArgs),
+    /// Time kconfig merge, pack, boot and a no-op rebuild against the tools they replace
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Test(args) => return test::run(&ctx()?, &args),
         Command::Boards => pipeline::boards()?,
         Command::Clean(args) => pipeline::clean(&ctx()?, &args)?,
+        Command::Bench(args) => bench::run(&ctx()?, &args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

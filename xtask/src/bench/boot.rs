@@ -1,0 +1,301 @@
+//! Boot under TCG on one kernel with three first processes: the seed's shell-script
+//! `/init`, our init, and the floor (busybox `sh` as PID 1, `rdinit=/bin/sh`).
+
+use anyhow::{Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use regex::bytes::Regex;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::cli::require;
+use super::gen_init_cpio::{self, render_list, ListEntry};
+use super::pipe::run_pipeline;
+use super::report::{Row, Section, Target, Value};
+use super::samples::{interleave, Plan, Stats, Variant};
+use crate::qemu::{Boot, BootRequest, FileOverrides, Session};
+use crate::stage::Ctx;
+
+/// The seed recipe's `/init` (see the note at its top).
+const SEED_INIT: &str = include_str!("seed_init.sh");
+
+/// Added to every variant's command line so the kernel prints `Run /init as init process`
+/// (a `pr_info`), whatever the board's console log level; the same for all three.
+const LOGLEVEL: &str = "loglevel=7";
+
+/// How long one boot may take before the benchmark gives up.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The issue's targets: the shell within 15 ms of the floor once the kernel runs init,
+/// and QEMU start to prompt in 0.6 s.
+const TO_PROMPT_TARGET: Target = Target::DeltaAtMost { seconds: 0.015 };
+const TOTAL_TARGET: Target = Target::OursAtMost { seconds: 0.6 };
+
+/// Host times of one boot, from spawning QEMU.
+#[derive(Debug, Clone, Copy)]
+struct Phases {
+    /// Until the console shows `Run <init> as init process`.
+    to_init: Duration,
+    /// From there until the shell's prompt.
+    to_prompt: Duration,
+}
+
+/// Boots the three variants in turn, `plan.runs` times each.
+pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
+    let board = &ctx.board;
+    let src = require(board.kernel_src(), "kernel source tree")?;
+    // Copies, so a rebuild meanwhile cannot change what is measured.
+    let copy = |from: Utf8PathBuf, what: &str, name: &str| -> Result<Utf8PathBuf> {
+        let to = dir.join(name);
+        fs_err::copy(require(from, what)?, &to)?;
+        Ok(to)
+    };
+    let kernel = copy(board.kernel_image(), "kernel image", "kernel")?;
+    let dtb = match board.dtb() {
+        Some(dtb) => Some(copy(dtb, "device tree blob", "dtb")?),
+        None => None,
+    };
+    let config = copy(board.kernel_config(), "kernel .config", "config")?;
+    let ours_initrd = copy(board.current_initramfs(), "initramfs", "initramfs")?;
+    let init = require(board.init_bin(), "init")?;
+    let busybox = require(board.busybox_bin(), "busybox")?;
+    let seed_initrd = seed_initramfs(&src, &busybox, dir)?;
+
+    let boot = |initrd: &Utf8Path, extra: &[&str]| -> Result<Boot> {
+        let mut append = vec![LOGLEVEL.to_string()];
+        append.extend(extra.iter().map(|s| s.to_string()));
+        let files = FileOverrides {
+            kernel: Some(kernel.clone()),
+            dtb: dtb.clone(),
+            kernel_config: Some(config.clone()),
+            initrd: Some(initrd.to_owned()),
+        };
+        Boot::prepare(
+            board,
+            &BootRequest {
+                files,
+                append,
+                exec: None,
+            },
+        )
+    };
+    let seed = boot(&seed_initrd, &[])?;
+    let ours = boot(&ours_initrd, &[])?;
+    let floor = boot(&ours_initrd, &["rdinit=/bin/sh"])?;
+    let mut notes = vec![
+        format!(
+            "one kernel ({}), {} appended to its command line for all three: `{}`",
+            human(&kernel)?,
+            LOGLEVEL,
+            ours.cmdline
+        ),
+        "times are host times from spawning QEMU on a pseudo-terminal to the moment the text \
+         arrives: `Run <init> as init process`, then the shell prompt (`/ # ` or `~ # `)"
+            .to_string(),
+        format!(
+            "seed: its shell-script /init and layout (busybox, bin/sh, dev/console, etc/init.d/rcS), \
+             packed by the kernel's gen_init_cpio + gzip -9, {}",
+            human(&seed_initrd)?
+        ),
+        format!(
+            "ours: the board's initramfs ({}); floor: the same initramfs with `rdinit=/bin/sh`",
+            human(&ours_initrd)?
+        ),
+    ];
+    let mut variants = vec![
+        Variant::new("boot: seed /init", || boot_once(&seed)),
+        Variant::new("boot: ours", || boot_once(&ours)),
+        Variant::new("boot: floor (rdinit=/bin/sh)", || boot_once(&floor)),
+    ];
+    let samples = interleave(plan, &mut variants)?;
+    drop(variants);
+    let [seed_runs, ours_runs, floor_runs] = [&samples[0], &samples[1], &samples[2]];
+    let phase = |runs: &[Phases], pick: fn(&Phases) -> Duration| -> Result<Value> {
+        let durations: Vec<Duration> = runs.iter().map(pick).collect();
+        Stats::of_durations(&durations)
+            .map(Value::Seconds)
+            .context("no boots measured")
+    };
+    let to_init = |p: &Phases| p.to_init;
+    let to_prompt = |p: &Phases| p.to_prompt;
+    let total = |p: &Phases| p.to_init + p.to_prompt;
+    const SEED: &str = "seed /init";
+    const FLOOR: &str = "rdinit=/bin/sh";
+    let rows = vec![
+        Row::compare(
+            "QEMU start → Run /init",
+            phase(ours_runs, to_init)?,
+            SEED,
+            phase(seed_runs, to_init)?,
+        ),
+        Row::compare(
+            "QEMU start → Run /init",
+            phase(ours_runs, to_init)?,
+            FLOOR,
+            phase(floor_runs, to_init)?,
+        ),
+        Row::compare(
+            "Run /init → prompt",
+            phase(ours_runs, to_prompt)?,
+            SEED,
+            phase(seed_runs, to_prompt)?,
+        ),
+        Row::compare(
+            "Run /init → prompt",
+            phase(ours_runs, to_prompt)?,
+            FLOOR,
+            phase(floor_runs, to_prompt)?,
+        )
+        .with_target(TO_PROMPT_TARGET),
+        Row::compare(
+            "QEMU start → prompt",
+            phase(ours_runs, total)?,
+            SEED,
+            phase(seed_runs, total)?,
+        )
+        .with_target(TOTAL_TARGET),
+        Row::compare(
+            "QEMU start → prompt",
+            phase(ours_runs, total)?,
+            FLOOR,
+            phase(floor_runs, total)?,
+        ),
+        Row::compare(
+            "initramfs size",
+            Value::Bytes {
+                value: fs_err::metadata(&ours_initrd)?.len(),
+            },
+            SEED,
+            Value::Bytes {
+                value: fs_err::metadata(&seed_initrd)?.len(),
+            },
+        ),
+        Row::single(
+            "init binary size (static)",
+            Value::Bytes {
+                value: fs_err::metadata(&init)?.len(),
+            },
+        ),
+    ];
+    notes.push(format!(
+        "qemu: `{}`",
+        crate::stage::render_command(&ours.command())
+    ));
+    Ok(Section {
+        name: "boot".into(),
+        title: "boot under TCG: seed /init vs ours vs rdinit=/bin/sh".into(),
+        rows,
+        notes,
+    })
+}
+
+/// One boot to the shell prompt; QEMU is stopped as soon as the prompt shows.
+fn boot_once(boot: &Boot) -> Result<Phases> {
+    let init_line = Regex::new(r"Run \S+ as init process").context("init line pattern")?;
+    let prompt = Regex::new(r"[~/] # ").context("prompt pattern")?;
+    let start = Instant::now();
+    let mut session = Session::spawn(boot)?;
+    session.expect(init_line, BOOT_TIMEOUT)?;
+    let at_init = start.elapsed();
+    session.expect(prompt, BOOT_TIMEOUT)?;
+    let at_prompt = start.elapsed();
+    drop(session);
+    Ok(Phases {
+        to_init: at_init,
+        to_prompt: at_prompt - at_init,
+    })
+}
+
+/// The seed's initramfs: its layout and `/init`, packed by gen_init_cpio + `gzip -9` (the
+/// seed ran `gen_initramfs_list.sh -o ramfs.gz`, which does the same).
+fn seed_initramfs(src: &Utf8Path, busybox: &Utf8Path, dir: &Utf8Path) -> Result<Utf8PathBuf> {
+    let init = dir.join("seed-init.sh");
+    fs_err::write(&init, SEED_INIT)?;
+    let rcs = dir.join("seed-rcS");
+    fs_err::write(&rcs, "")?;
+    let list = dir.join("seed.list");
+    fs_err::write(&list, render_list(&seed_layout(busybox, &init, &rcs)))?;
+    let gen_init_cpio = gen_init_cpio::build(src, dir)?;
+    let mut cmd = Command::new(&gen_init_cpio);
+    cmd.arg(&list);
+    let mut gzip = Command::new("gzip");
+    gzip.arg("-9");
+    let archive = run_pipeline(vec![cmd, gzip])?;
+    let out = dir.join("seed-initramfs.cpio.gz");
+    fs_err::write(&out, archive)?;
+    Ok(out)
+}
+
+/// The seed's tree: `mkdir -pv bin dev etc/init.d sbin usr/{bin,sbin}`, busybox in bin,
+/// `ln -s busybox bin/sh`, `mknod -m 644 dev/console c 5 1`, `init`, an empty
+/// `etc/init.d/rcS`, and `chmod +x` on busybox, rcS and init.
+fn seed_layout(busybox: &Utf8Path, init: &Utf8Path, rcs: &Utf8Path) -> Vec<ListEntry> {
+    let dir = |path: &str| ListEntry::Dir {
+        path: path.into(),
+        mode: 0o755,
+    };
+    let file = |path: &str, source: &Utf8Path| ListEntry::File {
+        path: path.into(),
+        source: source.to_owned(),
+        mode: 0o755,
+    };
+    vec![
+        dir("/bin"),
+        file("/bin/busybox", busybox),
+        ListEntry::Symlink {
+            path: "/bin/sh".into(),
+            target: "busybox".into(),
+            mode: 0o777,
+        },
+        dir("/dev"),
+        ListEntry::Node {
+            path: "/dev/console".into(),
+            mode: 0o644,
+            kind: 'c',
+            major: 5,
+            minor: 1,
+        },
+        dir("/etc"),
+        dir("/etc/init.d"),
+        file("/etc/init.d/rcS", rcs),
+        file("/init", init),
+        dir("/sbin"),
+        dir("/usr"),
+        dir("/usr/bin"),
+        dir("/usr/sbin"),
+    ]
+}
+
+fn human(path: &Utf8Path) -> Result<String> {
+    Ok(crate::stage::human_size(fs_err::metadata(path)?.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::expect;
+
+    #[test]
+    fn the_seed_layout_is_the_recipes_tree() {
+        let list = render_list(&seed_layout(
+            "/b/busybox".into(),
+            "/s/init.sh".into(),
+            "/s/rcS".into(),
+        ));
+        expect![[r#"
+            dir /bin 755 0 0
+            file /bin/busybox /b/busybox 755 0 0
+            slink /bin/sh busybox 777 0 0
+            dir /dev 755 0 0
+            nod /dev/console 644 0 0 c 5 1
+            dir /etc 755 0 0
+            dir /etc/init.d 755 0 0
+            file /etc/init.d/rcS /s/rcS 755 0 0
+            file /init /s/init.sh 755 0 0
+            dir /sbin 755 0 0
+            dir /usr 755 0 0
+            dir /usr/bin 755 0 0
+            dir /usr/sbin 755 0 0
+        "#]]
+        .assert_eq(&list);
+    }
+}

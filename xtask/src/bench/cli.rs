@@ -1,0 +1,116 @@
+//! `cargo xtask bench`: runs the selected parts in order and writes the report after each.
+
+use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use std::process::Command;
+
+use super::report::{Host, Report, Section};
+use super::samples::Plan;
+use super::{boot, kconfig_merge, noop, pack};
+use crate::board::display_path;
+use crate::layout;
+use crate::stage::{write_atomic, Ctx};
+
+/// The parts, in the order they run, each a function producing one section.
+const PARTS: [(&str, PartFn); 4] = [
+    ("kconfig", kconfig_merge::run),
+    ("pack", pack::run),
+    ("boot", boot::run),
+    ("noop", noop::run),
+];
+
+/// One part of the benchmark: the context, the plan of runs and a scratch directory.
+type PartFn = fn(&Ctx, &Plan, &Utf8Path) -> Result<Section>;
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BenchArgs {
+    /// 3 runs per variant instead of 10 (and 1 for a variant slower than 20 s)
+    #[arg(long)]
+    pub quick: bool,
+    /// Run only this part: kconfig, pack, boot or noop (repeatable)
+    #[arg(long, value_name = "NAME", value_parser = ["kconfig", "pack", "boot", "noop"])]
+    pub only: Vec<String>,
+}
+
+/// `cargo xtask bench`.
+pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
+    let plan = if args.quick { Plan::QUICK } else { Plan::FULL };
+    let out_dir = out_dir();
+    fs_err::create_dir_all(&out_dir)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("scratch-")
+        .tempdir_in(&out_dir)
+        .with_context(|| format!("creating a scratch directory in {out_dir}"))?;
+    let scratch = Utf8Path::from_path(scratch.path())
+        .context("the scratch directory's path is not UTF-8")?
+        .to_owned();
+    let mut report = Report {
+        date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        board: ctx.board.name.clone(),
+        runs: plan.runs,
+        host: Host {
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            load_before: load_average(),
+            load_after: None,
+            qemu: first_line_of(Command::new(&ctx.board.spec.qemu.binary).arg("--version")),
+        },
+        sections: Vec::new(),
+    };
+    for (name, part) in PARTS {
+        if !args.only.is_empty() && !args.only.iter().any(|o| o == name) {
+            continue;
+        }
+        eprintln!("[bench {name}]");
+        let dir = scratch.join(name);
+        fs_err::create_dir_all(&dir)?;
+        let section = part(ctx, &plan, &dir).with_context(|| format!("bench {name}"))?;
+        report.sections.push(section);
+        report.host.load_after = load_average();
+        // Written after every part so a failure later keeps what was measured.
+        write_report(&report, &out_dir)?;
+    }
+    let _ = fs_err::remove_dir_all(&scratch);
+    println!("{}", report.to_text());
+    eprintln!(
+        "wrote {} and {}",
+        display_path(&out_dir.join("bench.md")),
+        display_path(&out_dir.join("bench.json"))
+    );
+    Ok(())
+}
+
+/// `target/minilinux/bench/`.
+fn out_dir() -> Utf8PathBuf {
+    layout::target_dir().join("minilinux").join("bench")
+}
+
+fn write_report(report: &Report, out_dir: &Utf8Path) -> Result<()> {
+    write_atomic(&out_dir.join("bench.json"), report.to_json().as_bytes())?;
+    write_atomic(&out_dir.join("bench.md"), report.to_markdown().as_bytes())
+}
+
+/// `/proc/loadavg`'s three load averages.
+fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut fields = text.split_whitespace().map(|f| f.parse::<f64>().ok());
+    Some([fields.next()??, fields.next()??, fields.next()??])
+}
+
+/// The first line a command prints, if it runs.
+fn first_line_of(cmd: &mut Command) -> Option<String> {
+    let output = cmd.output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines().next().map(str::to_string)
+}
+
+/// `path`, or an error saying which stage makes it.
+pub fn require(path: Utf8PathBuf, what: &str) -> Result<Utf8PathBuf> {
+    if !path.exists() {
+        bail!(
+            "{what} {} not found: run `cargo xtask all --no-boot` first",
+            display_path(&path)
+        );
+    }
+    Ok(path)
+}

@@ -1,0 +1,181 @@
+//! A rebuild with nothing changed: `cargo xtask all --exec true` up to QEMU's start, against
+//! `make zImage` in the kernel's build directory.
+
+use anyhow::{bail, Context, Result};
+use camino::Utf8Path;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::cli::require;
+use super::report::{Row, Section, Target, Value};
+use super::samples::{interleave, Plan, Stats, Variant};
+use crate::layout;
+use crate::stage::{render_command, BoardLock, Ctx};
+
+/// The issue's target for a no-op rebuild.
+const TARGET: Target = Target::OursAtMost { seconds: 0.5 };
+
+/// One `cargo xtask all --exec true`: until it printed the QEMU command, and in all.
+#[derive(Debug, Clone, Copy)]
+struct AllRun {
+    before_qemu: Duration,
+    total: Duration,
+}
+
+/// Times both no-op rebuilds; each is run once first, untimed, so that it is a no-op.
+pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
+    let board = &ctx.board;
+    require(board.kernel_config(), "kernel .config")?;
+    require(board.kernel_image(), "kernel image")?;
+    let make = make_zimage(ctx)?;
+    let all = || -> Command {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(layout::workspace_root()).args([
+            "xtask",
+            "--board",
+            &board.name,
+            "-v",
+            "all",
+            "--exec",
+            "true",
+        ]);
+        cmd
+    };
+    eprintln!(
+        "  warming up (builds whatever is stale): {} and {}",
+        render_command(&all()),
+        render_command(&make)
+    );
+    time_all(all(), &board.spec.qemu.binary)?;
+    time_make(ctx, &make)?;
+
+    let qemu = board.spec.qemu.binary.clone();
+    let mut all_runs: Vec<AllRun> = Vec::new();
+    let mut variants = vec![
+        Variant::new("cargo xtask all --exec true", || {
+            let run = time_all(all(), &qemu)?;
+            all_runs.push(run);
+            Ok(run.before_qemu)
+        }),
+        Variant::new("make zImage (nothing to do)", || time_make(ctx, &make)),
+    ];
+    let samples = interleave(plan, &mut variants)?;
+    drop(variants);
+    let seconds = |durations: &[Duration]| -> Result<Value> {
+        Stats::of_durations(durations)
+            .map(Value::Seconds)
+            .context("no runs measured")
+    };
+    let totals: Vec<Duration> = all_runs.iter().map(|r| r.total).collect();
+    let boots: Vec<Duration> = all_runs.iter().map(|r| r.total - r.before_qemu).collect();
+    let rows = vec![
+        Row::compare(
+            "no-op `cargo xtask all`, start → QEMU starts",
+            seconds(&samples[0])?,
+            "make zImage",
+            seconds(&samples[1])?,
+        )
+        .with_target(TARGET),
+        Row::single("  `cargo xtask all --exec true` in all", seconds(&totals)?),
+        Row::single("  of which QEMU (boot, `true`, stop)", seconds(&boots)?),
+    ];
+    let notes = vec![
+        format!(
+            "ours: `{}` from the workspace root, timed until it prints the QEMU command line \
+             (`-v` prints it just before starting QEMU): cargo's freshness check, the setup \
+             check, and fetch, configure, build and pack finding nothing to do",
+            render_command(&all())
+        ),
+        format!(
+            "baseline: `{}` in the board's kernel build directory, nothing changed (run under \
+             the board's lock)",
+            render_command(&make)
+        ),
+    ];
+    Ok(Section {
+        name: "noop".into(),
+        title: "no-op rebuild: cargo xtask all vs make zImage".into(),
+        rows,
+        notes,
+    })
+}
+
+/// `make -C <src> O=<build> ARCH=.. CROSS_COMPILE=.. -j<cpus> zImage`, as the build stage runs it.
+fn make_zimage(ctx: &Ctx) -> Result<Command> {
+    let board = &ctx.board;
+    let src = require(board.kernel_src(), "kernel source tree")?;
+    let image = board
+        .spec
+        .kernel
+        .image
+        .file_name()
+        .context("[kernel] image has no file name")?
+        .to_string();
+    let mut cmd = Command::new("make");
+    cmd.arg("-C")
+        .arg(src)
+        .arg(format!("O={}", board.kernel_build()))
+        .arg(format!("ARCH={}", board.spec.arch));
+    if !board.spec.cross_compile.is_empty() {
+        cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
+    }
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cmd.arg(format!("-j{jobs}")).arg(image);
+    Ok(cmd)
+}
+
+fn time_make(ctx: &Ctx, make: &Command) -> Result<Duration> {
+    let mut cmd = Command::new(make.get_program());
+    cmd.args(make.get_args());
+    let _lock = BoardLock::acquire(&ctx.board)?;
+    let start = Instant::now();
+    let output = cmd
+        .stdin(Stdio::null())
+        .output()
+        .context("cannot run `make`")?;
+    let took = start.elapsed();
+    if !output.status.success() {
+        bail!(
+            "`{}` failed ({}):\n{}",
+            render_command(&cmd),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(took)
+}
+
+/// Runs `cmd` (`cargo xtask -v all --exec true`), noting when its stderr shows `$ <qemu> ..`.
+fn time_all(mut cmd: Command, qemu: &str) -> Result<AllRun> {
+    let shown = render_command(&cmd);
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run `{shown}`"))?;
+    let stderr = child.stderr.take().context("no stderr")?;
+    let marker = format!("$ {qemu} ");
+    let mut before_qemu = None;
+    let mut lines = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.context("reading cargo xtask's stderr")?;
+        if before_qemu.is_none() && line.starts_with(&marker) {
+            before_qemu = Some(start.elapsed());
+        }
+        lines.push(line);
+    }
+    let status = child.wait().context("waiting for cargo xtask")?;
+    let total = start.elapsed();
+    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    if !status.success() {
+        bail!("`{shown}` failed ({status}):\n{tail}");
+    }
+    let Some(before_qemu) = before_qemu else {
+        bail!("`{shown}` never printed the QEMU command line:\n{tail}");
+    };
+    Ok(AllRun { before_qemu, total })
+}

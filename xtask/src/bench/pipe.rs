@@ -1,0 +1,75 @@
+//! Shell-style pipelines (`a | b | c`) run without a shell, for the baselines.
+
+use anyhow::{bail, Context, Result};
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+
+use crate::stage::render_command;
+
+/// Runs `commands` with each one's stdout on the next one's stdin; returns the last one's
+/// stdout. Fails, naming the command, if any of them fails. stderr is left to the caller's.
+pub fn run_pipeline(commands: Vec<Command>) -> Result<Vec<u8>> {
+    let mut children: Vec<(String, Child)> = Vec::new();
+    let mut previous: Option<std::process::ChildStdout> = None;
+    for mut cmd in commands {
+        let shown = render_command(&cmd);
+        if let Some(stdout) = previous.take() {
+            cmd.stdin(Stdio::from(stdout));
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot run `{shown}`"))?;
+        previous = child.stdout.take();
+        children.push((shown, child));
+    }
+    let mut out = Vec::new();
+    if let Some(mut stdout) = previous {
+        stdout
+            .read_to_end(&mut out)
+            .context("reading the pipeline's output")?;
+    }
+    for (shown, mut child) in children {
+        let status = child
+            .wait()
+            .with_context(|| format!("waiting for `{shown}`"))?;
+        if !status.success() {
+            bail!("`{shown}` failed ({status})");
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::expect;
+
+    fn cmd(program: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        cmd
+    }
+
+    #[test]
+    fn each_stdout_feeds_the_next_stdin() {
+        let out = run_pipeline(vec![
+            cmd("printf", &["b\\na\\nc\\n"]),
+            cmd("sort", &[]),
+            cmd("tr", &["a-z", "A-Z"]),
+        ])
+        .unwrap();
+        expect![[r#"
+            A
+            B
+            C
+        "#]]
+        .assert_eq(&String::from_utf8_lossy(&out));
+    }
+
+    #[test]
+    fn a_failing_stage_is_named() {
+        let err = run_pipeline(vec![cmd("printf", &["x"]), cmd("false", &[])]).unwrap_err();
+        expect!["`false` failed (exit status: 1)"].assert_eq(&err.to_string());
+    }
+}
