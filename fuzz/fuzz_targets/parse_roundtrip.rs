@@ -14,7 +14,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(config.to_string(), text);
-    if config.set("FUZZ", Value::Str(text.lines().next().unwrap_or("").to_string())).is_ok() {
+    let first_line = text.lines().next().unwrap_or("").to_string();
+    if config.set("FUZZ", Value::Str(first_line)).is_ok() {
         let printed = config.to_string();
         assert_eq!(Config::parse(&printed).as_ref(), Ok(&config));
     }
