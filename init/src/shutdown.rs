@@ -82,8 +82,13 @@ pub fn stop_machine(stop: Stop, poweroff_by_reboot: bool) -> ! {
     let error = sys::reboot_machine(stop.reboot_cmd(poweroff_by_reboot));
     say!("{stop}: the reboot system call failed: {error}");
     loop {
-        // PID 1 must not exit: that is a kernel panic. Keep reaping instead.
-        let _ = supervisor::wait_for_all(Instant::now() + Duration::from_secs(3600));
+        // PID 1 must not exit: that is a kernel panic. Keep reaping instead,
+        // sleeping in sigtimedwait once no child is left.
+        if supervisor::wait_for_all(Instant::now() + Duration::from_secs(3600))
+            && sys::wait_signal(None).is_err()
+        {
+            std::thread::sleep(Duration::from_secs(1));
+        }
     }
 }
 
