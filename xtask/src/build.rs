@@ -164,28 +164,8 @@ const INIT_RUSTFLAGS: &[&str] = &[
     "strip=symbols",
 ];
 
-fn host_has_target(target: &str) -> bool {
-    Command::new("rustc")
-        .args(["--print", "target-libdir", "--target", target])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| {
-            Utf8PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
-                .join("libstd.rlib")
-                .exists()
-                || std::fs::read_dir(String::from_utf8_lossy(&o.stdout).trim())
-                    .map(|d| {
-                        d.flatten()
-                            .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
-                    })
-                    .unwrap_or(false)
-        })
-        .unwrap_or(false)
-}
-
 fn route(board: &Board) -> Result<RustRoute> {
-    if host_has_target(&board.spec.rust_target) {
+    if crate::setup::host_has_rust_std(&board.spec.rust_target) {
         return Ok(RustRoute::Cargo);
     }
     let sysroot = crate::toolchain::debian_sysroot(board)?;
@@ -240,6 +220,7 @@ fn init(ctx: &Ctx) -> Result<Report> {
                     fs_err::copy(&built, &tmp)?;
                 }
                 RustRoute::DebianRustc { sysroot } => {
+                    crate::toolchain::ensure_debian_sysroot(stage, board, sysroot)?;
                     stage.status(&format!("/usr/bin/rustc for {target}"));
                     let mut cmd = Command::new("/usr/bin/rustc");
                     cmd.args([

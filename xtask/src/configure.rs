@@ -145,7 +145,10 @@ fn check_requested(
         .with_context(|| format!("scanning the Kconfig files of {}", pkg.src))?;
     let mut report = String::new();
     for d in &dropped {
-        report.push_str(&format!("  {d}\n    {}\n", d.explain(&index, actual)));
+        report.push_str(&format!("  {d}\n"));
+        for line in d.explain(&index, actual).to_string().lines() {
+            report.push_str(&format!("    {line}\n"));
+        }
     }
     let what = format!(
         "{} requested value(s) from {} did not survive `make {}`:\n{report}",
