@@ -153,7 +153,11 @@ impl Board {
         let text = fs_err::read_to_string(&path)?;
         let spec: BoardSpec =
             toml::from_str(&text).with_context(|| format!("{path}: invalid board file"))?;
-        Ok(Board { name: name.to_string(), dir, spec })
+        Ok(Board {
+            name: name.to_string(),
+            dir,
+            spec,
+        })
     }
 
     /// Names of every folder under `boards/` that has a `board.toml`, sorted.
@@ -231,7 +235,11 @@ impl Board {
 
     /// Built device tree blob, if the board has one.
     pub fn dtb(&self) -> Option<Utf8PathBuf> {
-        self.spec.kernel.dtb.as_ref().map(|d| self.kernel_build().join(d))
+        self.spec
+            .kernel
+            .dtb
+            .as_ref()
+            .map(|d| self.kernel_build().join(d))
     }
 
     /// Built static busybox.

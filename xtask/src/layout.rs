@@ -5,7 +5,10 @@ use camino::Utf8PathBuf;
 /// Root of the workspace (the parent of `xtask/`).
 pub fn workspace_root() -> Utf8PathBuf {
     let manifest_dir = Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().map(Utf8PathBuf::from).unwrap_or(manifest_dir)
+    manifest_dir
+        .parent()
+        .map(Utf8PathBuf::from)
+        .unwrap_or(manifest_dir)
 }
 
 /// Folder holding one sub-folder per board: `$MINILINUX_BOARDS_DIR`, else `boards/` in the workspace.
