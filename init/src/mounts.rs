@@ -112,7 +112,12 @@ pub fn mount_all() {
     link_dev_fds();
     for fs in [&TMP, &RUN] {
         if let Err(e) = mount_unless_mounted(fs) {
-            say!("cannot mount tmpfs on {}: {e}", fs.target);
+            // Without CONFIG_TMPFS the kernel's internal tmpfs refuses user mounts.
+            say!(
+                "cannot mount tmpfs on {}: {e}: {} stays on the root filesystem (is CONFIG_TMPFS set?)",
+                fs.target,
+                fs.target
+            );
         }
     }
 }
