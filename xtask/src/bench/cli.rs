@@ -49,6 +49,11 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
         date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         board: ctx.board.name.clone(),
         runs: plan.runs,
+        profile: if cfg!(debug_assertions) {
+            "dev (workspace crates unoptimized: `cargo xtask`)".into()
+        } else {
+            "release".into()
+        },
         host: Host {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             load_before: load_average(),

@@ -15,6 +15,8 @@ pub struct Report {
     pub board: String,
     /// Runs wanted per variant (`--quick`: 3, else 10).
     pub runs: usize,
+    /// How xtask (and so the kconfig and rootfs crates it times) was compiled.
+    pub profile: String,
     /// The machine.
     pub host: Host,
     /// One per measured area, in the order they ran.
@@ -336,6 +338,7 @@ impl Report {
                 "{} on board {}, {} runs per variant (median, min–max)",
                 self.date, self.board, self.runs
             ),
+            format!("xtask built with the {} profile", self.profile),
             format!(
                 "{} CPUs, load average (1/5/15 min) {} before, {} after",
                 self.host.cpus,
@@ -392,6 +395,7 @@ mod tests {
             date: "2024-01-02T03:04:05Z".into(),
             board: "versatilepb".into(),
             runs: 3,
+            profile: "dev".into(),
             host: Host {
                 cpus: 2,
                 load_before: Some([1.5, 2.25, 3.0]),
@@ -451,6 +455,7 @@ mod tests {
     fn text_table_aligns_columns_and_marks_targets() {
         expect![[r#"
             2024-01-02T03:04:05Z on board versatilepb, 3 runs per variant (median, min–max)
+            xtask built with the dev profile
             2 CPUs, load average (1/5/15 min) 1.50 2.25 3.00 before, unknown after
             QEMU emulator version 10.0.2
             ratio = baseline / ours (above 1: ours is faster or smaller); Δ = ours - baseline
@@ -476,6 +481,7 @@ mod tests {
             # minilinux benchmark
 
             - 2024-01-02T03:04:05Z on board versatilepb, 3 runs per variant (median, min–max)
+            - xtask built with the dev profile
             - 2 CPUs, load average (1/5/15 min) 1.50 2.25 3.00 before, unknown after
             - QEMU emulator version 10.0.2
             - ratio = baseline / ours (above 1: ours is faster or smaller); Δ = ours - baseline
@@ -511,6 +517,7 @@ mod tests {
               "date": "2024-01-02T03:04:05Z",
               "board": "versatilepb",
               "runs": 3,
+              "profile": "dev",
               "host": {
                 "cpus": 2,
                 "load_before": [
