@@ -167,6 +167,12 @@ pub fn exec_param(cmd: &str) -> Result<String> {
     if let Some(c) = cmd.chars().find(|c| c.is_control() && *c != '\t') {
         bail!("--exec {cmd:?}: the kernel command line is one line and cannot carry {c:?}");
     }
+    // init splits words and runs them itself; shell syntax needs a shell, as a
+    // user typing `--exec 'uname -a; mount'` expects.
+    let needs_shell = cmd.contains(|c: char| ";|&<>$`(){}*?~\\".contains(c));
+    if needs_shell && !cmd.contains('\'') {
+        return Ok(format!("init.exec=\"/bin/sh -c '{cmd}'\""));
+    }
     Ok(format!("init.exec=\"{cmd}\""))
 }
 
@@ -317,6 +323,10 @@ mod tests {
     #[test]
     fn exec_commands_are_double_quoted_or_refused() {
         check_exec("ls -l /", expect![[r#"init.exec="ls -l /""#]]);
+        check_exec(
+            "uname -a; cat /proc/cmdline | wc -w",
+            expect![[r#"init.exec="/bin/sh -c 'uname -a; cat /proc/cmdline | wc -w'""#]],
+        );
         check_exec(
             "sh -c 'echo a; exit 3'",
             expect![[r#"init.exec="sh -c 'echo a; exit 3'""#]],
