@@ -11,31 +11,57 @@ use std::process::Command;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListEntry {
     /// `dir <name> <mode> 0 0`
-    Dir { path: String, mode: u32 },
+    Dir {
+        /// Guest path.
+        path: String,
+        /// Permission bits.
+        mode: u32,
+    },
     /// `file <name> <location> <mode> 0 0`
     File {
+        /// Guest path.
         path: String,
+        /// Host file to copy.
         source: Utf8PathBuf,
+        /// Permission bits.
         mode: u32,
     },
     /// `slink <name> <target> <mode> 0 0`
     Symlink {
+        /// Guest path.
         path: String,
+        /// What the link points to.
         target: String,
+        /// Permission bits.
         mode: u32,
     },
     /// `nod <name> <mode> 0 0 <c|b> <major> <minor>`
     Node {
+        /// Guest path.
         path: String,
+        /// Permission bits.
         mode: u32,
+        /// `c` for a character device, `b` for a block device.
         kind: char,
+        /// Device major number.
         major: u32,
+        /// Device minor number.
         minor: u32,
     },
     /// `pipe <name> <mode> 0 0`
-    Pipe { path: String, mode: u32 },
+    Pipe {
+        /// Guest path.
+        path: String,
+        /// Permission bits.
+        mode: u32,
+    },
     /// `sock <name> <mode> 0 0`
-    Socket { path: String, mode: u32 },
+    Socket {
+        /// Guest path.
+        path: String,
+        /// Permission bits.
+        mode: u32,
+    },
 }
 
 /// The list as `gen_init_cpio` reads it, one entry per line.

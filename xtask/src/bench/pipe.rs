@@ -7,7 +7,8 @@ use std::process::{Child, Command, Stdio};
 use crate::stage::render_command;
 
 /// Runs `commands` with each one's stdout on the next one's stdin; returns the last one's
-/// stdout. Fails, naming the command, if any of them fails. stderr is left to the caller's.
+/// stdout. Fails if any of them fails, naming the last that did (as a shell's pipeline
+/// status is the last command's). stderr is left to the caller's.
 pub fn run_pipeline(commands: Vec<Command>) -> Result<Vec<u8>> {
     let mut children: Vec<(String, Child)> = Vec::new();
     let mut previous: Option<std::process::ChildStdout> = None;
@@ -29,13 +30,18 @@ pub fn run_pipeline(commands: Vec<Command>) -> Result<Vec<u8>> {
             .read_to_end(&mut out)
             .context("reading the pipeline's output")?;
     }
+    let mut failed = None;
     for (shown, mut child) in children {
         let status = child
             .wait()
             .with_context(|| format!("waiting for `{shown}`"))?;
         if !status.success() {
-            bail!("`{shown}` failed ({status})");
+            failed = Some((shown, status));
         }
+    }
+    // The last failure is the cause: a command before it only died of the broken pipe.
+    if let Some((shown, status)) = failed {
+        bail!("`{shown}` failed ({status})");
     }
     Ok(out)
 }
@@ -68,8 +74,8 @@ mod tests {
     }
 
     #[test]
-    fn a_failing_stage_is_named() {
-        let err = run_pipeline(vec![cmd("printf", &["x"]), cmd("false", &[])]).unwrap_err();
+    fn the_last_failing_stage_is_named() {
+        let err = run_pipeline(vec![cmd("yes", &[]), cmd("false", &[])]).unwrap_err();
         expect!["`false` failed (exit status: 1)"].assert_eq(&err.to_string());
     }
 }
