@@ -58,6 +58,17 @@ pub fn which(program: &str) -> Option<Utf8PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A `.config`'s assignments, without its comments: busybox writes the date into
+/// its header, which must not make an unchanged config look new.
+fn config_assignments(path: &Utf8Path) -> Result<String> {
+    let config = crate::configure::read_config(path)
+        .with_context(|| format!("{path}: run `cargo xtask configure` first"))?;
+    Ok(config
+        .assignments()
+        .map(|(symbol, value)| format!("{symbol}={value}\n"))
+        .collect())
+}
+
 fn compiler_version(board: &Board) -> String {
     let gcc = format!("{}gcc", board.spec.cross_compile);
     Command::new(&gcc)
@@ -77,7 +88,7 @@ fn kernel(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-linux");
     fp.stage(board, "fetch")?
-        .file(&board.kernel_config())?
+        .text(&config_assignments(&board.kernel_config())?)
         .text(&board.spec.kernel.targets.join(" "))
         .text(&compiler_version(board))
         .text(&args.ccache.to_string());
@@ -112,7 +123,7 @@ fn busybox(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-busybox");
     fp.stage(board, "fetch")?
-        .file(&board.busybox_config())?
+        .text(&config_assignments(&board.busybox_config())?)
         .text(&compiler_version(board))
         .text(&args.ccache.to_string());
     let bin = board.busybox_bin();

@@ -268,8 +268,8 @@ fn mounts_and_devices(ctx: &Ctx) -> Outcome {
         &["/dev/console", "/dev/ttyAMA0"],
     )?;
     sh.expect_output(
-        "ls -l /bin/ls /sbin/reboot && which mount",
-        &["/bin/ls -> ", "/sbin/reboot -> ", "/bin/mount"],
+        "readlink -f /bin/ls /sbin/reboot /usr/bin/env && which mount",
+        &["/bin/busybox\n/bin/busybox\n/bin/busybox", "/bin/mount"],
     )?;
     sh.expect_output(
         "ls /proc/self/ && echo ok-$(busybox --help | head -n 1 | cut -c1-7)",
@@ -561,21 +561,12 @@ fn kconfig_round_trip(ctx: &Ctx) -> Outcome {
     let mut files = Vec::new();
     let kernel = ctx.board.kernel_src().join("arch");
     for arch in std::fs::read_dir(&kernel).into_iter().flatten().flatten() {
-        for f in std::fs::read_dir(arch.path().join("configs"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            files.push(f.path());
-        }
+        collect_files(&arch.path().join("configs"), &mut files);
     }
-    for f in std::fs::read_dir(ctx.board.busybox_src().join("configs"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        files.push(f.path());
-    }
+    collect_files(
+        &ctx.board.busybox_src().join("configs").into_std_path_buf(),
+        &mut files,
+    );
     files.push(ctx.board.kernel_config().into());
     files.push(ctx.board.busybox_config().into());
     if files.len() < 100 {
@@ -659,4 +650,16 @@ fn copy_dir(from: &Utf8Path, to: &Utf8Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Every file under `dir`, recursively (arch/*/configs has fragment folders).
+fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }

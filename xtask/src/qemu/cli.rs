@@ -17,6 +17,20 @@ pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(120);
 pub const EXIT_TIMEOUT: u8 = 124;
 /// Exit code when the guest kernel panicked.
 pub const EXIT_PANIC: u8 = 125;
+/// `--append` words, plus `quiet` in command mode: kernel messages printed while
+/// the command runs (driver probes, input devices) would otherwise interleave with
+/// its output. `-v` shows the whole console, so it keeps them.
+fn exec_append(user: &[String], exec: bool, verbose: bool) -> Vec<String> {
+    let mut append = user.to_vec();
+    let chose_level = user
+        .iter()
+        .any(|w| w == "quiet" || w.starts_with("loglevel="));
+    if exec && !verbose && !chose_level {
+        append.push("quiet".to_string());
+    }
+    append
+}
+
 /// What runs when there is no terminal and no `--exec`.
 pub const SMOKE_COMMAND: &str = "uname -a";
 /// How many console lines a failure shows.
@@ -66,7 +80,7 @@ pub fn command(ctx: &Ctx, args: &QemuArgs) -> Result<ExitCode> {
             kernel_config: args.kernel_config.clone(),
             initrd: args.initrd.clone(),
         },
-        append: args.append.clone(),
+        append: exec_append(&args.append, exec.is_some(), ctx.verbose),
         exec: exec.clone(),
     };
     let boot = Boot::prepare(&ctx.board, &request)?;
@@ -179,5 +193,25 @@ fn run_interactive(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<
             );
             return Ok(ExitCode::from(EXIT_TIMEOUT));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exec_append;
+
+    #[test]
+    fn command_mode_is_quiet_unless_verbose_or_chosen() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            exec_append(&words(&["a=1"]), true, false),
+            words(&["a=1", "quiet"])
+        );
+        assert_eq!(exec_append(&words(&["a=1"]), true, true), words(&["a=1"]));
+        assert_eq!(exec_append(&words(&["a=1"]), false, false), words(&["a=1"]));
+        assert_eq!(
+            exec_append(&words(&["loglevel=7"]), true, false),
+            words(&["loglevel=7"])
+        );
     }
 }
