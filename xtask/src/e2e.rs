@@ -296,8 +296,10 @@ fn job_control(ctx: &Ctx) -> Outcome {
         .expect(prompt_regex(), STEP)
         .map_err(|e| fail(&sh, e))?;
     // 130 = 128 + SIGINT: the shell's foreground job got the signal from the tty.
-    let (output, status) = sh.run("true")?;
-    let _ = (output, status);
+    sh.expect_output(
+        "test $? -eq 130 && echo interrupted-by-sigint",
+        &["interrupted-by-sigint"],
+    )?;
     sh.expect_output(
         "sleep 100 & sleep 0.2; kill -INT %1; wait; echo jobs-ok",
         &["jobs-ok"],
