@@ -29,7 +29,7 @@ use stage::Ctx;
 
 /// Build a minimal Linux system and boot it in QEMU.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", version, about, long_about = None)]
+#[command(name = "xtask", bin_name = "cargo xtask", version, about, long_about = None)]
 struct Cli {
     /// Board to build (a folder under boards/)
     #[arg(long, global = true, default_value = DEFAULT_BOARD, env = "MINILINUX_BOARD")]
