@@ -16,11 +16,16 @@ use crate::stage::{render_command, BoardLock, Ctx};
 /// The issue's target for a no-op rebuild.
 const TARGET: Target = Target::OursAtMost { seconds: 0.5 };
 
+/// How often a timed `cargo xtask all` may turn out not to be a no-op before giving up.
+const ATTEMPTS: usize = 3;
+
 /// One `cargo xtask all --exec true`: until it printed the QEMU command, and in all.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct AllRun {
     before_qemu: Duration,
     total: Duration,
+    /// What it rebuilt: stages that said `done`, and `xtask` if cargo recompiled it.
+    rebuilt: Vec<String>,
 }
 
 /// Times both no-op rebuilds; each is run once first, untimed, so that it is a no-op.
@@ -53,11 +58,24 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
 
     let qemu = board.spec.qemu.binary.clone();
     let mut all_runs: Vec<AllRun> = Vec::new();
+    let mut repeated: Vec<String> = Vec::new();
     let mut variants = vec![
         Variant::new("cargo xtask all --exec true", || {
-            let run = time_all(all(), &qemu)?;
-            all_runs.push(run);
-            Ok(run.before_qemu)
+            // Others may change the work tree meanwhile; a run that rebuilt is not a no-op.
+            for _ in 0..ATTEMPTS {
+                let run = time_all(all(), &qemu)?;
+                if run.rebuilt.is_empty() {
+                    let before_qemu = run.before_qemu;
+                    all_runs.push(run);
+                    return Ok(before_qemu);
+                }
+                repeated.push(run.rebuilt.join(", "));
+            }
+            bail!(
+                "`cargo xtask all` rebuilt something {ATTEMPTS} times in a row ({}): is the \
+                 work tree changing?",
+                repeated.join("; ")
+            )
         }),
         Variant::new("make zImage (nothing to do)", || time_make(ctx, &make)),
     ];
@@ -81,7 +99,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
         Row::single("  `cargo xtask all --exec true` in all", seconds(&totals)?),
         Row::single("  of which QEMU (boot, `true`, stop)", seconds(&boots)?),
     ];
-    let notes = vec![
+    let mut notes = vec![
         format!(
             "ours: `{}` from the workspace root, timed until it prints the QEMU command line \
              (`-v` prints it just before starting QEMU): cargo's freshness check, the setup \
@@ -94,6 +112,14 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
             render_command(&make)
         ),
     ];
+    if !repeated.is_empty() {
+        notes.push(format!(
+            "{} run(s) of `cargo xtask all` rebuilt something because the work tree changed \
+             meanwhile ({}); they were left out and run again",
+            repeated.len(),
+            repeated.join("; ")
+        ));
+    }
     Ok(Section {
         name: "noop".into(),
         title: "no-op rebuild: cargo xtask all vs make zImage".into(),
@@ -147,9 +173,17 @@ fn time_make(ctx: &Ctx, make: &Command) -> Result<Duration> {
     Ok(took)
 }
 
-/// Runs `cmd` (`cargo xtask -v all --exec true`), noting when its stderr shows `$ <qemu> ..`.
+/// Runs `cmd` (`cargo xtask -v all --exec true`), noting when its stderr shows `$ <qemu> ..`
+/// and what it rebuilt.
 fn time_all(mut cmd: Command, qemu: &str) -> Result<AllRun> {
     let shown = render_command(&cmd);
+    let binary = std::env::current_exe().ok();
+    let built_at = |binary: &Option<std::path::PathBuf>| {
+        binary
+            .as_ref()
+            .and_then(|b| std::fs::metadata(b).and_then(|m| m.modified()).ok())
+    };
+    let before = built_at(&binary);
     let start = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
@@ -177,5 +211,48 @@ fn time_all(mut cmd: Command, qemu: &str) -> Result<AllRun> {
     let Some(before_qemu) = before_qemu else {
         bail!("`{shown}` never printed the QEMU command line:\n{tail}");
     };
-    Ok(AllRun { before_qemu, total })
+    let mut rebuilt = rebuilt_stages(&lines);
+    // cargo (run with --quiet by the alias) says nothing when it recompiles xtask itself.
+    if built_at(&binary) != before {
+        rebuilt.push("xtask".to_string());
+    }
+    Ok(AllRun {
+        before_qemu,
+        total,
+        rebuilt,
+    })
+}
+
+/// The stages a run's progress lines say did work (`[build-init] done in 0.4s`).
+fn rebuilt_stages(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let (stage, rest) = l.strip_prefix('[')?.split_once("] ")?;
+            rest.starts_with("done in ").then(|| stage.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::expect;
+
+    #[test]
+    fn stages_that_did_work_are_found_in_the_progress_lines() {
+        let lines: Vec<String> = [
+            "[fetch] started",
+            "inputs unchanged: nothing to do",
+            "[fetch] up to date in 0.0s",
+            "[build-init] started",
+            "[build-init] done in 0.4s",
+            "[pack] done in 0.2s",
+            "$ qemu-system-arm -M versatilepb",
+            "guest said: [x] done in 1s",
+        ]
+        .map(String::from)
+        .to_vec();
+        expect![[r#"["build-init", "pack"]"#]].assert_eq(&format!("{:?}", rebuilt_stages(&lines)));
+    }
 }
