@@ -144,8 +144,10 @@ fn append_and_exec_keep_config_cmdline() {
     );
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let line = run.stdout.trim_end().to_string();
-    let expected =
-        format!("{builtin} minilinux.test=1 init.exec=\"cat /proc/cmdline\" init.poweroff=reboot");
+    // `quiet`: command mode keeps kernel messages out of the command's output.
+    let expected = format!(
+        "{builtin} minilinux.test=1 quiet init.exec=\"cat /proc/cmdline\" init.poweroff=reboot"
+    );
     assert_eq!(line, expected);
 }
 
