@@ -176,8 +176,15 @@ impl Shell {
             .captures(found.matched.as_bytes())
             .and_then(|c| std::str::from_utf8(&c[1]).ok()?.parse().ok())
             .unwrap_or(-1);
-        // Drop the echoed command line itself.
-        let output = before
+        // Drop the echoed command line itself, which the line editor may have
+        // wrapped over several lines: it ends with the marker's literal `$?`.
+        let before = before.replace('\r', "");
+        let echo_end = format!("{marker}$?{marker}\"");
+        let after_echo = before
+            .find(&echo_end)
+            .map(|at| &before[at + echo_end.len()..])
+            .unwrap_or(&before);
+        let output = after_echo
             .split_once('\n')
             .map(|(_, rest)| rest.to_string())
             .unwrap_or_default();
