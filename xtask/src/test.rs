@@ -90,7 +90,9 @@ pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
     };
 
     let mut test = Command::new(&cargo);
-    test.current_dir(&root).args(["test", "--workspace"]);
+    // Every test binary runs, so the counts cover all of them.
+    test.current_dir(&root)
+        .args(["test", "--workspace", "--no-fail-fast"]);
     if built.is_ok() && !args.no_e2e {
         test.env("MINILINUX_KERNEL_SRC", ctx.board.kernel_src());
         test.env("MINILINUX_BUSYBOX_SRC", ctx.board.busybox_src());
