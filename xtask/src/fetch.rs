@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Read;
 use std::process::Command;
 
 use crate::board::{Board, SourceSpec};
@@ -728,16 +727,7 @@ fn link_atomic(target: &Utf8Path, link: &Utf8Path) -> Result<()> {
 pub fn sha256_file(path: &Utf8Path) -> Result<String> {
     let mut file = fs_err::File::open(path)?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .with_context(|| format!("reading {path}"))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {path}"))?;
     Ok(hex(&hasher.finalize()))
 }
 

@@ -89,16 +89,8 @@ impl Fingerprint {
         self.text(path.as_str());
         match std::fs::File::open(path) {
             Ok(mut f) => {
-                let mut buf = vec![0u8; 1 << 16];
-                loop {
-                    let n = f
-                        .read(&mut buf)
-                        .with_context(|| format!("reading {path}"))?;
-                    if n == 0 {
-                        break;
-                    }
-                    self.hasher.update(&buf[..n]);
-                }
+                std::io::copy(&mut f, &mut self.hasher)
+                    .with_context(|| format!("reading {path}"))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.text("<missing>");
