@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
         board: ctx.board.name.clone(),
         runs: plan.runs,
         profile: if cfg!(debug_assertions) {
-            "dev (workspace crates unoptimized: `cargo xtask`)".into()
+            "dev (`cargo xtask`)".into()
         } else {
             "release".into()
         },
