@@ -363,15 +363,30 @@ fn stops_qemu(ctx: &Ctx, command: &str) -> Outcome {
         })
 }
 
+/// Where [`pin_binary`] keeps the running `xtask`.
+fn pinned_binary(board: &Board) -> Utf8PathBuf {
+    board.out_dir().join("e2e/xtask")
+}
+
+/// Copies the running `xtask` aside: `cargo test` relinks `target/debug/xtask`
+/// (dev-dependencies change its features), and the checks must run this one.
+pub fn pin_binary(board: &Board) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("finding the running xtask")?;
+    let pinned = pinned_binary(board);
+    fs_err::create_dir_all(pinned.parent().context("e2e dir")?)?;
+    let tmp = pinned.with_extension("tmp");
+    fs_err::copy(&exe, &tmp)?;
+    fs_err::rename(&tmp, &pinned)?;
+    Ok(())
+}
+
 /// Runs the real `xtask` binary for the board; returns exit code, stdout and stderr.
 fn xtask(
     ctx: &Ctx,
     args: &[&str],
     env: &[(&str, &Utf8Path)],
 ) -> Result<(i32, String, String), Failure> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::new("xtask", "its own path", e.to_string()))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(pinned_binary(&ctx.board));
     cmd.arg("--board").arg(&ctx.board.name).args(args);
     for (k, v) in env {
         cmd.env(k, v);

@@ -54,6 +54,9 @@ impl Tally {
 /// `cargo xtask test`.
 pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
     setup::ensure(&ctx.board)?;
+    if !args.no_e2e {
+        e2e::pin_binary(&ctx.board)?;
+    }
     let mut tally = Tally::default();
     let root = layout::workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
