@@ -301,7 +301,8 @@ fn fetch_all(
     locals: &BTreeMap<String, Utf8PathBuf>,
     record_path: &Utf8Path,
 ) -> Result<()> {
-    let _lock = CacheLock::acquire(cache)?;
+    // Cache-wide: fetches of different boards share trees and wait for each other.
+    let _lock = crate::stage::FileLock::acquire(cache, "another fetch using the cache")?;
     let mut record: BTreeMap<String, Fetched> = BTreeMap::new();
     for name in source_names(board, locals) {
         let spec = board.spec.sources.get(&name);
@@ -747,29 +748,6 @@ struct RemoveOnDrop(Utf8PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = remove_any(&self.0);
-    }
-}
-
-/// The cache-wide lock: fetches of different boards share trees and wait for each other.
-struct CacheLock {
-    _file: std::fs::File,
-}
-
-impl CacheLock {
-    fn acquire(cache: &Utf8Path) -> Result<CacheLock> {
-        fs_err::create_dir_all(cache)?;
-        let path = cache.join("lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("opening {path}"))?;
-        if file.try_lock().is_err() {
-            eprintln!("waiting for another fetch using the cache ({path})");
-            file.lock().with_context(|| format!("locking {path}"))?;
-        }
-        Ok(CacheLock { _file: file })
     }
 }
 

@@ -147,16 +147,15 @@ pub fn stamp_path(board: &Board, stage: &str) -> Utf8PathBuf {
     board.out_dir().join("stamps").join(stage)
 }
 
-/// Holds the board's lock for the life of a run: two runs on one board wait.
-pub struct BoardLock {
+/// An exclusive `flock` on a lock file, held until dropped.
+pub struct FileLock {
     _file: std::fs::File,
 }
 
-impl BoardLock {
-    /// Takes `target/minilinux/<board>/lock`, waiting (and saying so) if another run holds it.
-    pub fn acquire(board: &Board) -> Result<BoardLock> {
-        let dir = board.out_dir();
-        fs_err::create_dir_all(&dir)?;
+impl FileLock {
+    /// Locks `dir/lock`; if another process holds it, prints `waiting for {holder} ({path})` and waits.
+    pub fn acquire(dir: &Utf8Path, holder: &str) -> Result<FileLock> {
+        fs_err::create_dir_all(dir)?;
         let path = dir.join("lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -167,17 +166,29 @@ impl BoardLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                eprintln!(
-                    "waiting for another minilinux run on board {} ({path})",
-                    board.name
-                );
+                eprintln!("waiting for {holder} ({path})");
                 file.lock().with_context(|| format!("locking {path}"))?;
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("locking {path}"))
             }
         }
-        Ok(BoardLock { _file: file })
+        Ok(FileLock { _file: file })
+    }
+}
+
+/// Holds the board's lock for the life of a run: two runs on one board wait.
+pub struct BoardLock {
+    _lock: FileLock,
+}
+
+impl BoardLock {
+    /// Takes `target/minilinux/<board>/lock`, waiting (and saying so) if another run holds it.
+    pub fn acquire(board: &Board) -> Result<BoardLock> {
+        let holder = format!("another minilinux run on board {}", board.name);
+        Ok(BoardLock {
+            _lock: FileLock::acquire(&board.out_dir(), &holder)?,
+        })
     }
 }
 
