@@ -37,16 +37,25 @@ fn jobs(args: &BuildArgs) -> usize {
 
 /// `make` in `src` with output in `build`, for the board's arch and cross compiler.
 fn make(board: &Board, src: &Utf8Path, build: &Utf8Path, args: &BuildArgs) -> Command {
-    let mut cmd = Command::new("make");
-    cmd.arg("-C").arg(src).arg(format!("O={build}"));
-    cmd.arg(format!("ARCH={}", board.spec.arch));
-    if !board.spec.cross_compile.is_empty() {
-        cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
-    }
+    let mut cmd = kbuild_make(board, src, build, Some(&board.spec.arch));
     if args.ccache && which("ccache").is_some() {
         cmd.arg(format!("CC=ccache {}gcc", board.spec.cross_compile));
     }
     cmd.arg(format!("-j{}", jobs(args)));
+    cmd
+}
+
+/// `make -C <src> O=<build> [ARCH=] [CROSS_COMPILE=]`: how configure and build drive
+/// the kernel's and busybox's Kbuild.
+pub fn kbuild_make(board: &Board, src: &Utf8Path, build: &Utf8Path, arch: Option<&str>) -> Command {
+    let mut cmd = Command::new("make");
+    cmd.arg("-C").arg(src).arg(format!("O={build}"));
+    if let Some(arch) = arch {
+        cmd.arg(format!("ARCH={arch}"));
+    }
+    if !board.spec.cross_compile.is_empty() {
+        cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
+    }
     cmd
 }
 

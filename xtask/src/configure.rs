@@ -107,14 +107,7 @@ fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
 }
 
 fn make(board: &Board, pkg: &Package, target: &str) -> Command {
-    let mut cmd = Command::new("make");
-    cmd.arg("-C").arg(&pkg.src).arg(format!("O={}", pkg.build));
-    if let Some(arch) = pkg.arch {
-        cmd.arg(format!("ARCH={arch}"));
-    }
-    if !board.spec.cross_compile.is_empty() {
-        cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
-    }
+    let mut cmd = crate::build::kbuild_make(board, &pkg.src, &pkg.build, pkg.arch);
     cmd.arg(target);
     cmd
 }
