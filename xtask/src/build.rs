@@ -38,7 +38,7 @@ fn jobs(args: &BuildArgs) -> usize {
 /// `make` in `src` with output in `build`, for the board's arch and cross compiler.
 fn make(board: &Board, src: &Utf8Path, build: &Utf8Path, args: &BuildArgs) -> Command {
     let mut cmd = kbuild_make(board, src, build, Some(&board.spec.arch));
-    if args.ccache && which("ccache").is_some() {
+    if args.ccache && crate::layout::which("ccache").is_some() {
         cmd.arg(format!("CC=ccache {}gcc", board.spec.cross_compile));
     }
     cmd.arg(format!("-j{}", jobs(args)));
@@ -57,14 +57,6 @@ pub fn kbuild_make(board: &Board, src: &Utf8Path, build: &Utf8Path, arch: Option
         cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
     }
     cmd
-}
-
-/// Finds a program on `PATH`.
-pub fn which(program: &str) -> Option<Utf8PathBuf> {
-    let path = std::env::var("PATH").ok()?;
-    path.split(':')
-        .map(|dir| Utf8Path::new(dir).join(program))
-        .find(|p| p.is_file())
 }
 
 /// A `.config`'s assignments, without its comments: busybox writes the date into

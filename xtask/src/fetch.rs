@@ -495,7 +495,7 @@ fn download(stage: &Stage, url: &str, dest: &Utf8Path, pin: &str) -> Result<()> 
         .arg(&part)
         .arg(url);
     stage.run(cmd).map_err(|e| {
-        if crate::build::which("curl").is_none() {
+        if crate::layout::which("curl").is_none() {
             e.context("curl is not installed: run `cargo xtask setup`")
         } else {
             e
@@ -675,7 +675,7 @@ fn unpack(
         .arg(&tmp)
         .arg("--no-same-owner");
     stage.run(cmd).map_err(|e| {
-        if crate::build::which("bsdtar").is_none() {
+        if crate::layout::which("bsdtar").is_none() {
             e.context("bsdtar is not installed (package libarchive-tools): run `cargo xtask setup`")
         } else {
             e

@@ -36,3 +36,12 @@ pub fn cache_dir() -> Utf8PathBuf {
     let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
     Utf8PathBuf::from(home).join(".cache/minilinux")
 }
+
+/// The full path of `program` on `PATH`, if it is there.
+pub fn which(program: &str) -> Option<Utf8PathBuf> {
+    let path = std::env::var("PATH").ok()?;
+    path.split(':')
+        .filter(|dir| !dir.is_empty())
+        .map(|dir| Utf8PathBuf::from(dir).join(program))
+        .find(|p| p.is_file())
+}

@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use std::process::{Command, ExitCode};
 
 use crate::board::Board;
-use crate::build::which;
 use crate::layout;
+use crate::layout::which;
 use crate::stage::{human_size, interrupted, render_command};
 
 /// Options of `cargo xtask setup`.

@@ -200,14 +200,10 @@ pub fn find_program(program: &str) -> Result<Utf8PathBuf> {
         }
         bail!("{program}: no such file: run `cargo xtask setup`");
     }
-    let path = std::env::var("PATH").unwrap_or_default();
-    for dir in path.split(':').filter(|d| !d.is_empty()) {
-        let candidate = Utf8Path::new(dir).join(program);
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
+    match crate::layout::which(program) {
+        Some(found) => Ok(found),
+        None => bail!("`{program}` is not installed (not on PATH): run `cargo xtask setup`"),
     }
-    bail!("`{program}` is not installed (not on PATH): run `cargo xtask setup`")
 }
 
 /// A boot of the files in `$MINILINUX_QEMU_TEST_FILES` (`kernel`, `dtb`, `config`,
