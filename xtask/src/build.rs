@@ -8,6 +8,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use std::process::Command;
 
 use crate::board::Board;
+use crate::distcc::Distcc;
 use crate::layout;
 use crate::stage::{run_stage, Ctx, Fingerprint, Report, Stage};
 
@@ -17,18 +18,28 @@ pub struct BuildArgs {
     /// Compile C through ccache (when installed)
     #[arg(long)]
     pub ccache: bool,
-    /// Parallel make jobs (default: number of cores)
+    /// Compile the kernel's and busybox's C on distcc helpers: HOSTS as in DISTCC_HOSTS,
+    /// e.g. "192.168.1.5/8 192.168.1.6/4" (docs/distcc.md)
+    #[arg(long, value_name = "HOSTS")]
+    pub distcc: Option<String>,
+    /// Parallel make jobs (default: number of cores, or with --distcc the hosts' job slots)
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 }
 
 /// Runs the build stages: kernel, busybox, init.
 pub fn run(ctx: &Ctx, args: &BuildArgs) -> Result<Vec<Report>> {
-    Ok(vec![kernel(ctx, args)?, busybox(ctx, args)?, init(ctx)?])
+    let distcc = args.distcc.as_deref().map(Distcc::probe).transpose()?;
+    let distcc = distcc.as_ref();
+    Ok(vec![
+        kernel(ctx, args, distcc)?,
+        busybox(ctx, args, distcc)?,
+        init(ctx)?,
+    ])
 }
 
-fn jobs(args: &BuildArgs) -> usize {
-    args.jobs.unwrap_or_else(|| {
+fn jobs(args: &BuildArgs, distcc: Option<&Distcc>) -> usize {
+    args.jobs.or(distcc.map(|d| d.slots)).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -36,13 +47,44 @@ fn jobs(args: &BuildArgs) -> usize {
 }
 
 /// `make` in `src` with output in `build`, for the board's arch and cross compiler.
-fn make(board: &Board, src: &Utf8Path, build: &Utf8Path, args: &BuildArgs) -> Command {
+fn make(
+    board: &Board,
+    src: &Utf8Path,
+    build: &Utf8Path,
+    args: &BuildArgs,
+    distcc: Option<&Distcc>,
+) -> Result<Command> {
     let mut cmd = kbuild_make(board, src, build, Some(&board.spec.arch));
-    if args.ccache && crate::layout::which("ccache").is_some() {
-        cmd.arg(format!("CC=ccache {}gcc", board.spec.cross_compile));
+    let compiler = format!("{}gcc", board.spec.cross_compile);
+    let ccache = args.ccache && crate::layout::which("ccache").is_some();
+    if ccache {
+        cmd.arg(format!("CC=ccache {compiler}"));
     }
-    cmd.arg(format!("-j{}", jobs(args)));
-    cmd
+    if let Some(distcc) = distcc {
+        distcc.route(&mut cmd, &compiler, ccache, &board.out_dir().join("distcc"))?;
+    }
+    cmd.arg(format!("-j{}", jobs(args, distcc)));
+    Ok(cmd)
+}
+
+/// Runs a build's make; with distcc, logs the hosts and warns about compiles it kept here.
+fn run_make(stage: &Stage, board: &Board, cmd: Command, distcc: Option<&Distcc>) -> Result<()> {
+    let Some(distcc) = distcc else {
+        return stage.run(cmd);
+    };
+    stage.log(&distcc.describe());
+    stage.run(cmd)?;
+    let log = fs_err::read_to_string(stage.log_path())?;
+    let fallbacks = crate::distcc::local_fallbacks(&log);
+    if fallbacks > 0 {
+        let compiler = format!("{}gcc", board.spec.cross_compile);
+        stage.note(&crate::distcc::fallback_warning(
+            fallbacks,
+            &distcc.hosts,
+            &compiler,
+        ));
+    }
+    Ok(())
 }
 
 /// `make -C <src> O=<build> [ARCH=] [CROSS_COMPILE=]`: how configure and build drive
@@ -85,7 +127,9 @@ fn compiler_version(board: &Board) -> String {
         .unwrap_or_else(|_| format!("{gcc} missing"))
 }
 
-fn kernel(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
+// --distcc is not part of the build fingerprints: the helpers run the same compiler
+// and Kbuild sees the same command lines (see distcc.rs), so outputs do not depend on it.
+fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-linux");
     fp.stage(board, "fetch")?
@@ -107,9 +151,15 @@ fn kernel(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
         Some(image.clone()),
         |stage| {
             stage.status("make");
-            let mut cmd = make(board, &board.kernel_src(), &board.kernel_build(), args);
+            let mut cmd = make(
+                board,
+                &board.kernel_src(),
+                &board.kernel_build(),
+                args,
+                distcc,
+            )?;
             cmd.args(&board.spec.kernel.targets);
-            stage.run(cmd)?;
+            run_make(stage, board, cmd, distcc)?;
             for out in &outputs {
                 if !out.exists() {
                     bail!("make succeeded but {out} is missing: check [kernel] targets/image/dtb in board.toml");
@@ -120,7 +170,7 @@ fn kernel(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
     )
 }
 
-fn busybox(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
+fn busybox(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-busybox");
     fp.stage(board, "fetch")?
@@ -136,9 +186,15 @@ fn busybox(ctx: &Ctx, args: &BuildArgs) -> Result<Report> {
         &[&bin, &links],
         Some(bin.clone()),
         |stage| {
-            let mut cmd = make(board, &board.busybox_src(), &board.busybox_build(), args);
+            let mut cmd = make(
+                board,
+                &board.busybox_src(),
+                &board.busybox_build(),
+                args,
+                distcc,
+            )?;
             cmd.args(["busybox", "busybox.links"]);
-            stage.run(cmd)?;
+            run_make(stage, board, cmd, distcc)?;
             check_static(stage, &bin)
         },
     )

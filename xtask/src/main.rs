@@ -7,6 +7,7 @@ mod bench;
 mod board;
 mod build;
 mod configure;
+mod distcc;
 mod e2e;
 mod elf;
 mod fetch;

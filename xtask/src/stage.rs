@@ -237,6 +237,11 @@ impl Stage {
         }
     }
 
+    /// The stage's log file.
+    pub fn log_path(&self) -> &Utf8Path {
+        &self.log_path
+    }
+
     /// Writes a line to the stage's log (and to the terminal with `-v`).
     pub fn log(&self, line: &str) {
         if let Ok(mut log) = self.log.lock() {
