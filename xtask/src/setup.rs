@@ -49,6 +49,21 @@ const COMMON_PACKAGES: &[(&str, &str)] = &[
 /// Debian's rustc: builds init when the host toolchain has no std for the guest's target.
 const DEBIAN_RUSTC: (&str, &str) = ("rustc", "/usr/bin/rustc");
 
+/// Packages of optional features (package, probe, feature): `setup` installs them and
+/// `doctor` lists them, but the check `all` runs does not require them, so a host that
+/// never uses the feature is not sent to apt for it; the feature names its package.
+/// `cargo xtask test` installs them too: its tests use the features.
+const OPTIONAL_PACKAGES: &[(&str, &str, &str)] = &[("distcc", "distcc", "build --distcc")];
+
+/// Which packages a check covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// What every build of the board needs.
+    Needed,
+    /// That plus the packages of optional features.
+    WithOptional,
+}
+
 /// Where setup writes the backports apt source when it needs one.
 const BACKPORTS_SOURCE_FILE: &str = "/etc/apt/sources.list.d/minilinux-backports.list";
 
@@ -422,6 +437,22 @@ pub fn requirements(board: &Board, rust_std: &RustStd) -> Vec<Requirement> {
     reqs
 }
 
+/// The packages of optional features, which [`requirements`] leaves out.
+pub fn optional_requirements() -> Vec<Requirement> {
+    OPTIONAL_PACKAGES
+        .iter()
+        .map(|(p, probe, _)| Requirement::new(p, probe))
+        .collect()
+}
+
+/// The optional feature `package` is for, if it is an optional package.
+fn optional_feature(package: &str) -> Option<&'static str> {
+    OPTIONAL_PACKAGES
+        .iter()
+        .find(|(p, _, _)| *p == package)
+        .map(|(_, _, feature)| *feature)
+}
+
 /// Whether the host's `rustc` (rustup's, usually) has a std for `target`.
 pub fn host_has_rust_std(target: &str) -> bool {
     let Ok(out) = Command::new("rustc")
@@ -502,6 +533,7 @@ fn apt_source_files() -> String {
 
 /// The fast check: requirements, which of them are missing, and the Rust std route.
 struct Check {
+    scope: Scope,
     os: OsRelease,
     requirements: Vec<Requirement>,
     missing: Vec<Requirement>,
@@ -510,10 +542,13 @@ struct Check {
 }
 
 impl Check {
-    fn run(board: &Board) -> Check {
+    fn run(board: &Board, scope: Scope) -> Check {
         let os = OsRelease::read();
         let rust_std = rust_std(board, &os);
-        let requirements = requirements(board, &rust_std);
+        let mut requirements = requirements(board, &rust_std);
+        if scope == Scope::WithOptional {
+            requirements.extend(optional_requirements());
+        }
         let missing = requirements
             .iter()
             .filter(|r| r.probe.find().is_none())
@@ -525,6 +560,7 @@ impl Check {
             Vec::new()
         };
         Check {
+            scope,
             os,
             requirements,
             missing,
@@ -637,7 +673,7 @@ fn apply(plan: &Plan) -> Result<()> {
 fn install_missing(board: &Board, check: &Check) -> Result<()> {
     let plan = check.plan(board);
     apply(&plan)?;
-    let after = Check::run(board);
+    let after = Check::run(board, check.scope);
     if !after.missing.is_empty() {
         let names: Vec<String> = after
             .missing
@@ -660,9 +696,9 @@ fn describe_missing(check: &Check) -> String {
     items.join(", ")
 }
 
-/// `cargo xtask setup`.
+/// `cargo xtask setup`: what the board needs and the optional features' packages.
 pub fn run(board: &Board, args: &SetupArgs) -> Result<()> {
-    let check = Check::run(board);
+    let check = Check::run(board, Scope::WithOptional);
     let count = check.requirements.len();
     if check.all_present() {
         eprintln!(
@@ -699,7 +735,16 @@ pub fn run(board: &Board, args: &SetupArgs) -> Result<()> {
 
 /// Installs whatever the board needs and is missing; quiet when all is there.
 pub fn ensure(board: &Board) -> Result<()> {
-    let check = Check::run(board);
+    ensure_scope(board, Scope::Needed)
+}
+
+/// Like [`ensure`], with the optional features' packages: what the test suite needs.
+pub fn ensure_with_optional(board: &Board) -> Result<()> {
+    ensure_scope(board, Scope::WithOptional)
+}
+
+fn ensure_scope(board: &Board, scope: Scope) -> Result<()> {
+    let check = Check::run(board, scope);
     if check.all_present() {
         return Ok(());
     }
@@ -752,7 +797,7 @@ fn free_bytes(path: &Utf8Path) -> Option<u64> {
 
 /// `cargo xtask doctor`.
 pub fn doctor(board: &Board) -> Result<ExitCode> {
-    let check = Check::run(board);
+    let check = Check::run(board, Scope::WithOptional);
     let names: Vec<String> = check
         .requirements
         .iter()
@@ -780,7 +825,10 @@ pub fn doctor(board: &Board) -> Result<ExitCode> {
                     .unwrap_or_default();
                 format!("{path}{version}")
             }
-            None => "MISSING".to_string(),
+            None => match optional_feature(&req.package) {
+                Some(feature) => format!("missing (optional: {feature})"),
+                None => "MISSING".to_string(),
+            },
         };
         println!("{:<40} {:<22} {found}", req.probe.name(), req.package);
     }
@@ -824,8 +872,19 @@ pub fn doctor(board: &Board) -> Result<ExitCode> {
         .map(human_size)
         .unwrap_or_else(|| "unknown".into());
     println!("build outputs: {target_dir} ({free} free; a kernel build takes about 2 GiB)");
-    if check.missing.is_empty() && rust_ok {
-        println!("\nall present");
+    let needed_missing = check
+        .missing
+        .iter()
+        .any(|r| optional_feature(&r.package).is_none());
+    if !needed_missing && rust_ok {
+        if check.missing.is_empty() {
+            println!("\nall present");
+        } else {
+            println!(
+                "\nall the board needs is present; optional, `cargo xtask setup` installs: {}",
+                describe_missing(&check)
+            );
+        }
         Ok(ExitCode::SUCCESS)
     } else {
         println!(
@@ -1164,6 +1223,26 @@ mod tests {
         .assert_eq(&debian);
         // Debian's rustc is needed only on the Debian std route
         assert_eq!(host, debian.replace("rustc <- /usr/bin/rustc\n", ""));
+    }
+
+    #[test]
+    fn optional_packages_are_for_setup_and_doctor_not_for_every_build() {
+        let board = Board::load("versatilepb").expect("versatilepb board loads");
+        let needed = requirements(&board, &armel());
+        let optional: Vec<String> = optional_requirements()
+            .iter()
+            .map(|r| {
+                let feature = optional_feature(&r.package).unwrap_or("none");
+                let in_needed = needed.iter().any(|n| n.package == r.package);
+                format!(
+                    "{} <- {} (for {feature}; needed by every build: {in_needed})",
+                    r.package,
+                    r.probe.name()
+                )
+            })
+            .collect();
+        expect![[r#"distcc <- distcc (for build --distcc; needed by every build: false)"#]]
+            .assert_eq(&optional.join("\n"));
     }
 
     #[test]

@@ -53,7 +53,8 @@ impl Tally {
 
 /// `cargo xtask test`.
 pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
-    setup::ensure(&ctx.board)?;
+    // The suite tests optional features too (build --distcc).
+    setup::ensure_with_optional(&ctx.board)?;
     if !args.no_e2e {
         e2e::pin_binary(&ctx.board)?;
     }
