@@ -51,6 +51,9 @@ pub struct BoardSpec {
     pub host: HostSpec,
     /// Source tarballs by name (`linux`, `busybox`).
     pub sources: BTreeMap<String, SourceSpec>,
+    /// What the end-to-end suite expects of this board's guest.
+    #[serde(default)]
+    pub e2e: E2eSpec,
 }
 
 /// `[kernel]`.
@@ -105,10 +108,27 @@ pub struct QemuSpec {
     /// Whether the machine powers off; if not, the guest stops by rebooting.
     #[serde(default = "yes")]
     pub can_poweroff: bool,
+    /// Try KVM first: used when `/dev/kvm` opens and a probe boot under KVM succeeds, else TCG.
+    #[serde(default)]
+    pub kvm: bool,
+    /// Extra arguments under KVM only, e.g. `-cpu host`.
+    #[serde(default)]
+    pub kvm_args: Vec<String>,
 }
 
 fn yes() -> bool {
     true
+}
+
+/// `[e2e]`: what the guest shows, checked by the end-to-end suite.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct E2eSpec {
+    /// What `uname -m` prints in the guest, e.g. `armv5tejl`.
+    pub uname_machine: Option<String>,
+    /// Text `/proc/cpuinfo` contains, e.g. `ARM926EJ-S`.
+    #[serde(default)]
+    pub cpuinfo: Vec<String>,
 }
 
 /// `[host]`.

@@ -238,23 +238,30 @@ fn prepare(board: &Board, request: BootRequest) -> Result<Boot, Failure> {
 }
 
 fn boots_to_shell(ctx: &Ctx) -> Outcome {
+    let expected = &ctx.board.spec.e2e;
     let mut sh = Shell::boot(ctx)?;
-    sh.expect_output("uname -m", &["armv5tejl"])?;
-    sh.expect_output("cat /proc/cpuinfo", &["ARM926EJ-S"])?;
-    let config = read_config(&ctx.board.kernel_config())
-        .map_err(|e| Failure::new("read .config", "a kernel .config", format!("{e:#}")))?;
-    let cmdline = match config.get("CMDLINE") {
-        Some(kconfig::Value::Str(s)) => s.clone(),
-        other => {
-            return Err(Failure::new(
-                "CONFIG_CMDLINE",
-                "a string in the kernel .config",
-                format!("{other:?}"),
-            ))
-        }
-    };
+    if let Some(machine) = &expected.uname_machine {
+        sh.expect_output("uname -m", &[machine])?;
+    }
+    let cpuinfo: Vec<&str> = expected.cpuinfo.iter().map(String::as_str).collect();
+    sh.expect_output("cat /proc/cpuinfo", &cpuinfo)?;
+    let cmdline = builtin_cmdline(&ctx.board)?;
     sh.expect_output("cat /proc/cmdline", &[&cmdline])?;
     sh.poweroff()
+}
+
+/// The kernel's `CONFIG_CMDLINE`, from the board's configured `.config`.
+fn builtin_cmdline(board: &Board) -> Result<String, Failure> {
+    let config = read_config(&board.kernel_config())
+        .map_err(|e| Failure::new("read .config", "a kernel .config", format!("{e:#}")))?;
+    match config.get("CMDLINE") {
+        Some(kconfig::Value::Str(s)) => Ok(s.clone()),
+        other => Err(Failure::new(
+            "CONFIG_CMDLINE",
+            "a string in the kernel .config",
+            format!("{other:?}"),
+        )),
+    }
 }
 
 fn mounts_and_devices(ctx: &Ctx) -> Outcome {
@@ -270,9 +277,10 @@ fn mounts_and_devices(ctx: &Ctx) -> Outcome {
             " /run type tmpfs",
         ],
     )?;
+    let console = format!("/dev/{}", ctx.board.spec.qemu.console);
     sh.expect_output(
-        "ls -l /dev/console /dev/ttyAMA0",
-        &["/dev/console", "/dev/ttyAMA0"],
+        &format!("ls -l /dev/console {console}"),
+        &["/dev/console", &console],
     )?;
     sh.expect_output(
         "for f in /bin/ls /sbin/reboot /usr/bin/env; do readlink -f $f; done && which mount",
@@ -638,7 +646,8 @@ fn kconfig_set_boots(ctx: &Ctx) -> Outcome {
     copy_dir(&ctx.board.dir, &copy)
         .map_err(|e| Failure::new("copy board", "a copy", format!("{e:#}")))?;
     let env = [("MINILINUX_BOARDS_DIR", boards_dir.as_path())];
-    let wanted = "console=ttyAMA0 root=/dev/ram0 minilinux.e2e=kconfig-set";
+    let wanted = format!("{} minilinux.e2e=kconfig-set", builtin_cmdline(&ctx.board)?);
+    let wanted = wanted.trim_start();
     let assignment = format!("CONFIG_CMDLINE={wanted}");
     let (code, out, err) = xtask(ctx, &["kconfig", "set", &assignment], &env)?;
     if code != 0 || !out.contains("minilinux.e2e=kconfig-set") {

@@ -2,6 +2,7 @@
 //! running one command through init's command mode; and the same machinery
 //! as an API for the end-to-end tests ([`boot_exec`], [`Session`]).
 
+mod accel;
 mod boot;
 mod cli;
 mod cmdline;
@@ -21,6 +22,7 @@ mod transcript;
 pub use cli::{command, QemuArgs};
 #[allow(unused_imports, reason = "the end-to-end suite's API")]
 pub use {
+    accel::{is_native, Accel},
     boot::{Boot, BootFiles, BootRequest, FileOverrides},
     exec::{boot_exec, Echo, ExecOptions, ExecOutcome, ExecResult},
     session::{Found, Needle, Session},

@@ -763,11 +763,7 @@ pub fn kvm_note(
     dev_kvm_usable: bool,
     cpuinfo: &str,
 ) -> Option<String> {
-    let native = matches!(
-        (board_arch, host_arch),
-        ("x86" | "x86_64", "x86_64") | ("arm64", "aarch64")
-    );
-    if !native {
+    if !crate::qemu::is_native(board_arch, host_arch) {
         return None;
     }
     if !dev_kvm_usable {

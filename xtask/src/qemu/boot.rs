@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::process::Command;
 
+use super::accel::{self, Accel};
 use super::cmdline::{compose, init_params, BuiltinCmdline, CmdlineMode};
 use crate::board::{display_path, Board, QemuSpec};
 
@@ -58,6 +59,10 @@ pub struct Boot {
     pub cmdline: String,
     /// What the user should know before booting (e.g. `--append` ignored).
     pub warnings: Vec<String>,
+    /// KVM or TCG.
+    pub accel: Accel,
+    /// Lines worth showing that are not warnings (e.g. why KVM is not used).
+    pub notes: Vec<String>,
 }
 
 impl BootFiles {
@@ -133,8 +138,21 @@ impl BootFiles {
 }
 
 impl Boot {
-    /// Locates and checks the files, checks QEMU is installed and composes the command line.
+    /// Locates and checks the files, checks QEMU is installed, composes the command
+    /// line and chooses the accelerator (probing KVM if the board asks for it).
     pub fn prepare(board: &Board, request: &BootRequest) -> Result<Boot> {
+        let mut boot = Boot::prepare_with(board, request, Accel::Default)?;
+        let qemu = find_program(&board.spec.qemu.binary)?;
+        let choice = accel::choose(board, &qemu, &boot.files.kernel, |timeout| {
+            kvm_probe(board, request, timeout)
+        })?;
+        boot.accel = choice.accel;
+        boot.notes.extend(choice.note);
+        Ok(boot)
+    }
+
+    /// [`Boot::prepare`] with the accelerator given.
+    fn prepare_with(board: &Board, request: &BootRequest, accel: Accel) -> Result<Boot> {
         // A bad --exec is reported before anything about files.
         let generated = init_params(request.exec.as_deref(), board.spec.qemu.can_poweroff)?;
         let files = BootFiles::locate(board, &request.files);
@@ -170,6 +188,8 @@ impl Boot {
             append: composed.append,
             cmdline: composed.effective,
             warnings,
+            accel,
+            notes: Vec::new(),
         })
     }
 
@@ -179,6 +199,15 @@ impl Boot {
         let mut cmd = Command::new(&self.qemu.binary);
         cmd.arg("-M").arg(&self.qemu.machine);
         cmd.args(&self.qemu.args);
+        match self.accel {
+            Accel::Default => {}
+            Accel::Tcg => {
+                cmd.args(["-accel", "tcg"]);
+            }
+            Accel::Kvm => {
+                cmd.args(["-accel", "kvm"]).args(&self.qemu.kvm_args);
+            }
+        }
         cmd.arg("-kernel").arg(&self.files.kernel);
         if let Some(dtb) = &self.files.dtb {
             cmd.arg("-dtb").arg(dtb);
@@ -189,6 +218,45 @@ impl Boot {
         }
         cmd.arg("-nographic").arg("-no-reboot");
         cmd
+    }
+}
+
+/// Boots the request's files under KVM running `true`: `Ok` when the guest reports its
+/// status, else what went wrong (QEMU's first error line, a timeout, a panic).
+fn kvm_probe(
+    board: &Board,
+    request: &BootRequest,
+    timeout: std::time::Duration,
+) -> Result<(), String> {
+    use super::exec::{boot_exec, Echo, ExecOptions, ExecOutcome};
+    let probe = BootRequest {
+        files: request.files.clone(),
+        append: vec!["quiet".to_string()],
+        exec: Some("true".to_string()),
+    };
+    let boot = Boot::prepare_with(board, &probe, Accel::Kvm).map_err(|e| format!("{e:#}"))?;
+    let result = boot_exec(
+        &boot,
+        &ExecOptions {
+            timeout: Some(timeout),
+            echo: Echo::Quiet,
+        },
+    )
+    .map_err(|e| format!("{e:#}"))?;
+    match result.outcome {
+        ExecOutcome::Exited(_) => Ok(()),
+        ExecOutcome::Panic => Err("the guest kernel panicked".to_string()),
+        ExecOutcome::Timeout => Err(format!("no status within {} s", timeout.as_secs())),
+        ExecOutcome::QemuExited(status) => {
+            let said = result
+                .qemu_stderr
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("nothing on stderr")
+                .to_string();
+            Err(format!("qemu exited ({status}): {said}"))
+        }
     }
 }
 
@@ -249,6 +317,8 @@ mod tests {
             append: append.map(str::to_string),
             cmdline: String::new(),
             warnings: Vec::new(),
+            accel: Accel::Default,
+            notes: Vec::new(),
         }
     }
 

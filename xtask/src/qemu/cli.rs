@@ -91,6 +91,9 @@ pub fn command(ctx: &Ctx, args: &QemuArgs) -> Result<ExitCode> {
     for warning in &boot.warnings {
         eprintln!("warning: {warning}");
     }
+    for note in &boot.notes {
+        eprintln!("note: {note}");
+    }
     let timeout = match (args.timeout, &exec) {
         (Some(0), _) => None,
         (Some(secs), _) => Some(Duration::from_secs(secs)),
