@@ -116,16 +116,25 @@ fn split_params(cmdline: &[u8]) -> (Vec<Param>, Option<Vec<Param>>) {
 }
 
 /// Splits a command given as one parameter value into words: whitespace
-/// separates words, single or double quotes group (and are removed).
+/// separates words, single or double quotes group (and are removed), and
+/// outside quotes a backslash keeps the next character as it is (so `'\''`
+/// puts a single quote inside a single-quoted word, as in a shell).
 pub fn split_words(value: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
     let mut quote = None;
-    for c in value.chars() {
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
         match quote {
             Some(q) if c == q => quote = None,
             Some(_) => word.push(c),
+            None if c == '\\' => {
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+                in_word = true;
+            }
             None if c == '\'' || c == '"' => {
                 quote = Some(c);
                 in_word = true;
@@ -255,6 +264,14 @@ mod tests {
         check(
             "init.exec=\"sh -c 'echo a; exit 3'\"",
             r#"Config { exec: Some(["sh", "-c", "echo a; exit 3"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+        );
+    }
+
+    #[test]
+    fn escaped_single_quote_inside_a_single_quoted_word() {
+        check(
+            r#"init.exec="/bin/sh -c 'tr '\''\n'\'' x; echo a\ b'""#,
+            r#"Config { exec: Some(["/bin/sh", "-c", "tr '\\n' x; echo a\\ b"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 

@@ -169,9 +169,13 @@ pub fn exec_param(cmd: &str) -> Result<String> {
     }
     // init splits words and runs them itself; shell syntax needs a shell, as a
     // user typing `--exec 'uname -a; mount'` expects.
+    // A command that already is `sh -c '...'` is passed as written.
     let needs_shell = cmd.contains(|c: char| ";|&<>$`(){}*?~\\".contains(c));
-    if needs_shell && !cmd.contains('\'') {
-        return Ok(format!("init.exec=\"/bin/sh -c '{cmd}'\""));
+    let is_shell = ["sh -c ", "/bin/sh -c "].iter().any(|p| cmd.starts_with(p));
+    if needs_shell && !is_shell {
+        // init splits words like a shell: '\'' is a quote inside single quotes.
+        let quoted = cmd.replace('\'', r"'\''");
+        return Ok(format!("init.exec=\"/bin/sh -c '{quoted}'\""));
     }
     Ok(format!("init.exec=\"{cmd}\""))
 }
@@ -330,6 +334,10 @@ mod tests {
         check_exec(
             "sh -c 'echo a; exit 3'",
             expect![[r#"init.exec="sh -c 'echo a; exit 3'""#]],
+        );
+        check_exec(
+            "cat /proc/filesystems | tr '\\n' ' '",
+            expect![[r#"init.exec="/bin/sh -c 'cat /proc/filesystems | tr '\''\n'\'' '\'' '\'''""#]],
         );
         check_exec(
             r#"echo "hi""#,
