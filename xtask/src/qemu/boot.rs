@@ -325,14 +325,14 @@ mod tests {
     #[test]
     fn command_comes_from_the_board() {
         let boot = versatilepb_boot(Some("console=ttyAMA0 init.exec=\"uname -a\""), true);
-        expect![[r#"qemu-system-arm -M versatilepb -m 128M -kernel /k/zImage -dtb /k/versatile-pb.dtb -initrd /k/initramfs.cpio.gz -append 'console=ttyAMA0 init.exec="uname -a"' -nographic -no-reboot"#]]
+        expect![[r#"qemu-system-arm -M versatilepb -m 128M -audio none -kernel /k/zImage -dtb /k/versatile-pb.dtb -initrd /k/initramfs.cpio.gz -append 'console=ttyAMA0 init.exec="uname -a"' -nographic -no-reboot"#]]
             .assert_eq(&render_command(&boot.command()));
     }
 
     #[test]
     fn command_without_dtb_or_append() {
         let boot = versatilepb_boot(None, false);
-        expect!["qemu-system-arm -M versatilepb -m 128M -kernel /k/zImage -initrd /k/initramfs.cpio.gz -nographic -no-reboot"]
+        expect!["qemu-system-arm -M versatilepb -m 128M -audio none -kernel /k/zImage -initrd /k/initramfs.cpio.gz -nographic -no-reboot"]
             .assert_eq(&render_command(&boot.command()));
     }
 
