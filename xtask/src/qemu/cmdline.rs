@@ -337,7 +337,9 @@ mod tests {
         );
         check_exec(
             "cat /proc/filesystems | tr '\\n' ' '",
-            expect![[r#"init.exec="/bin/sh -c 'cat /proc/filesystems | tr '\''\n'\'' '\'' '\'''""#]],
+            expect![[
+                r#"init.exec="/bin/sh -c 'cat /proc/filesystems | tr '\''\n'\'' '\'' '\'''""#
+            ]],
         );
         check_exec(
             r#"echo "hi""#,
