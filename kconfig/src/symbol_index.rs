@@ -55,9 +55,12 @@ pub struct ScanError {
 
 impl SymbolIndex {
     /// Scans every `Kconfig*`, `Config.in` and `Config.src` file under `root` (and, for a
-    /// busybox tree, the `//config:` lines of its C sources). With `arch`, skips the other
-    /// `arch/*` folders so their symbols are neither suggested nor explained.
+    /// busybox tree, the `//config:` lines of its C sources). With `arch` (the kernel's
+    /// `ARCH=`, e.g. `x86_64`, read from its folder `arch/x86` as the kernel's Makefile
+    /// does), skips the other `arch/*` folders so their symbols are neither suggested nor
+    /// explained.
     pub fn scan(root: &Path, arch: Option<&str>) -> Result<SymbolIndex, ScanError> {
+        let arch = arch.map(source_arch);
         let busybox = root.join("Config.in").is_file() && !root.join("Kconfig").exists();
         let mut index = SymbolIndex::default();
         let walk = walkdir::WalkDir::new(root)
@@ -148,6 +151,16 @@ impl SymbolIndex {
             .filter(|(distance, _)| *distance <= limit && *distance < symbol.len())
             .min()
             .map(|(_, candidate)| candidate)
+    }
+}
+
+/// The folder under `arch/` of a kernel `ARCH=` value (the Makefile's `SRCARCH`).
+fn source_arch(arch: &str) -> &str {
+    match arch {
+        "i386" | "x86_64" => "x86",
+        "sparc32" | "sparc64" => "sparc",
+        "parisc64" => "parisc",
+        other => other,
     }
 }
 

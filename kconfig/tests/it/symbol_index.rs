@@ -159,9 +159,12 @@ fn scanning_a_tree_walks_kconfig_files_and_skips_other_arches() {
     write("scripts/kconfig/tests/choice/Kconfig", "config A\n\tbool\n");
     let all = SymbolIndex::scan(dir.path(), None).unwrap();
     let arm = SymbolIndex::scan(dir.path(), Some("arm")).unwrap();
+    let x86_64 = SymbolIndex::scan(dir.path(), Some("x86_64")).unwrap();
     let mut out = render(&all);
     out.push_str("--- arm only\n");
     out.push_str(&render(&arm));
+    out.push_str("--- ARCH=x86_64 reads arch/x86\n");
+    out.push_str(&render(&x86_64));
     expect![[r#"
         ARM bool arch/arm/Kconfig:1 depends []
         HAVE_ARCH bool arch/Kconfig:1 depends []
@@ -173,6 +176,11 @@ fn scanning_a_tree_walks_kconfig_files_and_skips_other_arches() {
         HAVE_ARCH bool arch/Kconfig:1 depends []
         NET_DEBUG bool drivers/net/Kconfig.debug:1 depends []
         TOP bool Kconfig:1 depends []
+        --- ARCH=x86_64 reads arch/x86
+        HAVE_ARCH bool arch/Kconfig:1 depends []
+        NET_DEBUG bool drivers/net/Kconfig.debug:1 depends []
+        TOP bool Kconfig:1 depends []
+        X86 bool arch/x86/Kconfig:1 depends []
     "#]]
     .assert_eq(&out);
 }
