@@ -120,6 +120,14 @@ const CHECKS: &[Check] = &[
     },
 ];
 
+/// How many checks [`run`] runs with `filter`.
+pub fn count(filter: Option<&str>) -> usize {
+    CHECKS
+        .iter()
+        .filter(|c| filter.is_none_or(|f| c.name.contains(f)))
+        .count()
+}
+
 /// Runs every check whose name contains `filter`, reporting each result.
 pub fn run(ctx: &Ctx, filter: Option<&str>, report: &mut dyn FnMut(&str, Outcome)) {
     for check in CHECKS
@@ -446,7 +454,9 @@ fn exec_timeout(ctx: &Ctx) -> Outcome {
 }
 
 fn kernel_panic(ctx: &Ctx) -> Outcome {
-    // No /init to run: the kernel falls back to mounting root=, fails, and panics.
+    // No /init to run: the kernel falls back to mounting root= (versatilepb's
+    // root=/dev/ram0 fails: panic) or, on a board without root=, to init= (missing:
+    // "Requested init failed", a panic), never to the initramfs's /sbin/init.
     expect_exit(
         ctx,
         &[
@@ -454,7 +464,7 @@ fn kernel_panic(ctx: &Ctx) -> Outcome {
             "--exec",
             "true",
             "--append",
-            "rdinit=/no-such-init",
+            "rdinit=/no-such-init init=/no-such-init",
             "--timeout",
             "60",
         ],

@@ -32,9 +32,9 @@ use stage::Ctx;
 #[derive(Debug, Parser)]
 #[command(name = "xtask", bin_name = "cargo xtask", version, about, long_about = None)]
 struct Cli {
-    /// Board to build (a folder under boards/)
-    #[arg(long, global = true, default_value = DEFAULT_BOARD, env = "MINILINUX_BOARD")]
-    board: String,
+    /// Board to build (a folder under boards/) [default: versatilepb; `test`: every board]
+    #[arg(long, global = true, env = "MINILINUX_BOARD")]
+    board: Option<String>,
     /// Stream tool output to the terminal as well as to the stage logs
     #[arg(short, long, global = true)]
     verbose: bool,
@@ -85,9 +85,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let board = cli.board.as_deref().unwrap_or(DEFAULT_BOARD);
     let ctx = || -> anyhow::Result<Ctx> {
         Ok(Ctx {
-            board: Board::load(&cli.board)?,
+            board: Board::load(board)?,
             verbose: cli.verbose,
         })
     };
@@ -100,8 +101,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build(args) => pipeline::single(&ctx()?, |ctx| build::run(ctx, &args))?,
         Command::Pack(args) => return pack::command(&ctx()?, args),
         Command::Qemu(args) => return qemu::command(&ctx()?, &args),
-        Command::Kconfig(cmd) => cmd.run(&cli.board)?,
-        Command::Test(args) => return test::run(&ctx()?, &args),
+        Command::Kconfig(cmd) => cmd.run(board)?,
+        Command::Test(args) => return test::run(&ctx()?, cli.board.is_none(), &args),
         Command::Boards => pipeline::boards()?,
         Command::Clean(args) => pipeline::clean(&ctx()?, &args)?,
         Command::Bench(args) => bench::run(&ctx()?, &args)?,

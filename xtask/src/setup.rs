@@ -22,6 +22,9 @@ pub struct SetupArgs {
     /// Only report what is missing, install nothing
     #[arg(long)]
     pub check: bool,
+    /// Every board under boards/, not only --board
+    #[arg(long)]
+    pub all_boards: bool,
 }
 
 /// Packages every board needs, with the program or file that shows each is installed.
@@ -696,8 +699,42 @@ fn describe_missing(check: &Check) -> String {
     items.join(", ")
 }
 
-/// `cargo xtask setup`: what the board needs and the optional features' packages.
+/// Why the board cannot be built and booted on this host, if it cannot: each missing
+/// tool named by what shows it (`qemu-system-x86_64 not found (package qemu-system-x86)`).
+pub fn missing_tools(board: &Board) -> Option<String> {
+    let check = Check::run(board, Scope::Needed);
+    if check.all_present() {
+        return None;
+    }
+    let mut items: Vec<String> = check
+        .missing
+        .iter()
+        .map(|r| format!("{} not found (package {})", r.probe.name(), r.package))
+        .collect();
+    if let (true, RustStd::Debian { arch }) = (check.arch_missing(), &check.rust_std) {
+        items.push(format!(
+            "dpkg architecture {arch} not added (for libstd-rust-dev:{arch})"
+        ));
+    }
+    if let RustStd::Missing { target } = &check.rust_std {
+        items.push(format!("no Rust std for {target}"));
+    }
+    Some(items.join(", "))
+}
+
+/// `cargo xtask setup`: what the board (or every board) needs and the optional
+/// features' packages.
 pub fn run(board: &Board, args: &SetupArgs) -> Result<()> {
+    if !args.all_boards {
+        return run_board(board, args);
+    }
+    for name in Board::names()? {
+        run_board(&Board::load(&name)?, args)?;
+    }
+    Ok(())
+}
+
+fn run_board(board: &Board, args: &SetupArgs) -> Result<()> {
     let check = Check::run(board, Scope::WithOptional);
     let count = check.requirements.len();
     if check.all_present() {

@@ -1,13 +1,16 @@
 //! `cargo xtask test`: the README's test command.
 //!
 //! Lints, `cargo test --workspace`, the build pipeline (cached stages), then the
-//! end-to-end suite (`e2e`), which boots the real system in QEMU. Ends with one
-//! `N passed, N failed` line and a non-zero exit on any failure.
+//! end-to-end suite (`e2e`), which boots the real system in QEMU: on the board
+//! given with `--board`, else on every board whose host tools are present (the
+//! others are reported as not run, with what is missing). Ends with one
+//! `N passed, N failed, N not run` line and a non-zero exit on any failure.
 
 use anyhow::Result;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
 
+use crate::board::{Board, DEFAULT_BOARD};
 use crate::e2e::{self, Failure};
 use crate::layout;
 use crate::stage::{render_command, Ctx};
@@ -32,6 +35,8 @@ pub struct TestArgs {
 struct Tally {
     passed: usize,
     failed: usize,
+    /// Checks that could not run on this host (a board's tools are missing).
+    not_run: usize,
     failures: Vec<(String, Failure)>,
 }
 
@@ -49,14 +54,32 @@ impl Tally {
             }
         }
     }
+
+    /// `count` checks of `board` that cannot run here, and why.
+    fn not_run(&mut self, board: &str, count: usize, reason: &str) {
+        self.not_run += count;
+        eprintln!("not run  {board}: {count} end-to-end checks: {reason}");
+    }
 }
 
-/// `cargo xtask test`.
-pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
+/// `cargo xtask test`: on `ctx.board`, and with `every_board` on every other board
+/// whose host tools are present too.
+pub fn run(ctx: &Ctx, every_board: bool, args: &TestArgs) -> Result<ExitCode> {
     // The suite tests optional features too (build --distcc).
     setup::ensure_with_optional(&ctx.board)?;
+    let mut others = Vec::new();
+    if every_board {
+        for name in Board::names()? {
+            if name != ctx.board.name {
+                others.push(Board::load(&name)?);
+            }
+        }
+    }
     if !args.no_e2e {
         e2e::pin_binary(&ctx.board)?;
+        for board in &others {
+            e2e::pin_binary(board)?;
+        }
     }
     let mut tally = Tally::default();
     let root = layout::workspace_root();
@@ -100,33 +123,70 @@ pub fn run(ctx: &Ctx, args: &TestArgs) -> Result<ExitCode> {
     if built.is_ok() && !args.no_e2e {
         test.env("MINILINUX_KERNEL_SRC", ctx.board.kernel_src());
         test.env("MINILINUX_BUSYBOX_SRC", ctx.board.busybox_src());
-        match boot_files(&ctx.board) {
-            Ok(dir) => {
-                test.env("MINILINUX_QEMU_TEST_FILES", dir);
+        // The qemu integration tests boot the default board's files.
+        if ctx.board.name == DEFAULT_BOARD {
+            match boot_files(&ctx.board) {
+                Ok(dir) => {
+                    test.env("MINILINUX_QEMU_TEST_FILES", dir);
+                }
+                Err(e) => {
+                    eprintln!("warning: the qemu integration tests will skip their boots: {e:#}")
+                }
             }
-            Err(e) => eprintln!("warning: the qemu integration tests will skip their boots: {e:#}"),
         }
     }
     cargo_test(test, &mut tally);
 
     if !args.no_e2e {
-        match built {
-            Ok(()) => e2e::run(ctx, args.filter.as_deref(), &mut |name, result| {
-                tally.record(name, result)
-            }),
-            Err(failure) => tally.record("pipeline builds the system", Err(failure)),
+        run_e2e(ctx, built, args, &mut tally);
+        for board in others {
+            let ctx = Ctx {
+                board,
+                verbose: ctx.verbose,
+            };
+            let name = &ctx.board.name;
+            if let Some(reason) = setup::missing_tools(&ctx.board) {
+                let count = e2e::count(args.filter.as_deref());
+                tally.not_run(name, count, &reason);
+                continue;
+            }
+            let built = pipeline::build_all(&ctx).map_err(|e| {
+                Failure::new(
+                    &format!("cargo xtask --board {name} all --no-boot"),
+                    "the pipeline builds",
+                    format!("{e:#}"),
+                )
+            });
+            run_e2e(&ctx, built, args, &mut tally);
         }
     }
 
     for (name, failure) in &tally.failures {
         eprintln!("\n=== FAILED: {name}\n{failure}");
     }
-    println!("{} passed, {} failed", tally.passed, tally.failed);
+    println!(
+        "{} passed, {} failed, {} not run",
+        tally.passed, tally.failed, tally.not_run
+    );
     Ok(if tally.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The end-to-end checks on `ctx.board`, named `<board>: <check>`, once its system is built.
+fn run_e2e(ctx: &Ctx, built: std::result::Result<(), Failure>, args: &TestArgs, tally: &mut Tally) {
+    let board = &ctx.board.name;
+    match built {
+        Ok(()) => e2e::run(ctx, args.filter.as_deref(), &mut |name, result| {
+            tally.record(&format!("{board}: {name}"), result)
+        }),
+        Err(failure) => tally.record(
+            &format!("{board}: pipeline builds the system"),
+            Err(failure),
+        ),
+    }
 }
 
 /// A directory of `kernel`, `dtb`, `config`, `initramfs` symlinks to the board's
