@@ -21,6 +21,7 @@ mod boot;
 mod cmdline;
 mod mount_table;
 mod mounts;
+mod path_search;
 mod shutdown;
 mod supervisor;
 mod sys;

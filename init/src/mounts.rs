@@ -1,101 +1,115 @@
 //! The kernel's API filesystems: mounting them at boot, unmounting everything at shutdown.
 
+use std::ffi::CStr;
 use std::fs;
 use std::io;
-use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::mount_table;
-use crate::sys::{self, MS_NODEV, MS_NOEXEC, MS_NOSUID};
+use crate::sys::{self, cstr, MS_NODEV, MS_NOEXEC, MS_NOSUID};
 use crate::uevent::{self, DEFAULT_MODE};
 
 const ENODEV: i32 = 19;
 
-/// One filesystem init mounts at boot.
+/// One filesystem init mounts at boot; the strings are C strings, passed to
+/// the kernel as they are.
 struct Filesystem {
-    fstype: &'static str,
-    target: &'static str,
+    fstype: &'static CStr,
+    target: &'static CStr,
     flags: std::os::raw::c_ulong,
-    data: &'static str,
+    data: &'static CStr,
+}
+
+const ROOT: &CStr = cstr(b"/\0");
+
+impl Filesystem {
+    fn target(&self) -> std::borrow::Cow<'_, str> {
+        self.target.to_string_lossy()
+    }
 }
 
 const PROC: Filesystem = Filesystem {
-    fstype: "proc",
-    target: "/proc",
+    fstype: cstr(b"proc\0"),
+    target: cstr(b"/proc\0"),
     flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
-    data: "",
+    data: cstr(b"\0"),
 };
 const SYSFS: Filesystem = Filesystem {
-    fstype: "sysfs",
-    target: "/sys",
+    fstype: cstr(b"sysfs\0"),
+    target: cstr(b"/sys\0"),
     flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
-    data: "",
+    data: cstr(b"\0"),
 };
 const DEVTMPFS: Filesystem = Filesystem {
-    fstype: "devtmpfs",
-    target: "/dev",
+    fstype: cstr(b"devtmpfs\0"),
+    target: cstr(b"/dev\0"),
     flags: MS_NOSUID,
-    data: "mode=0755",
+    data: cstr(b"mode=0755\0"),
 };
 const DEVPTS: Filesystem = Filesystem {
-    fstype: "devpts",
-    target: "/dev/pts",
+    fstype: cstr(b"devpts\0"),
+    target: cstr(b"/dev/pts\0"),
     flags: MS_NOSUID | MS_NOEXEC,
-    data: "mode=0620,ptmxmode=0666",
+    data: cstr(b"mode=0620,ptmxmode=0666\0"),
 };
 const TMP: Filesystem = Filesystem {
-    fstype: "tmpfs",
-    target: "/tmp",
+    fstype: cstr(b"tmpfs\0"),
+    target: cstr(b"/tmp\0"),
     flags: MS_NOSUID | MS_NODEV,
-    data: "mode=1777",
+    data: cstr(b"mode=1777\0"),
 };
 const RUN: Filesystem = Filesystem {
-    fstype: "tmpfs",
-    target: "/run",
+    fstype: cstr(b"tmpfs\0"),
+    target: cstr(b"/run\0"),
     flags: MS_NOSUID | MS_NODEV,
-    data: "mode=0755",
+    data: cstr(b"mode=0755\0"),
 };
 
-/// Whether `target` is already a mount point (its device differs from its
-/// parent's): init may run on a root where some are, e.g. a disk root with
-/// `CONFIG_DEVTMPFS_MOUNT`. Cheaper than reading the mount table, which matters
-/// under emulation, where every new kernel path costs translation time.
-fn is_mount_point(target: &Path) -> bool {
-    let parent = target.parent().unwrap_or(target);
-    match (fs::metadata(target), fs::metadata(parent)) {
-        (Ok(t), Ok(p)) => t.dev() != p.dev(),
-        _ => false,
-    }
-}
-
-fn mount(fs: &Filesystem) -> io::Result<()> {
-    let target = Path::new(fs.target);
-    match fs::create_dir(target) {
-        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
-            say!("cannot create {}: {e}", fs.target);
+/// Mounts `fs` unless its target is already a mount point (its device differs
+/// from the device of the directory holding it, which `parent` gives: init may
+/// run on a root where some are, e.g. a disk root with `CONFIG_DEVTMPFS_MOUNT`),
+/// creating the target when it is missing.
+///
+/// One `statx` of the target answers both questions, so the usual case (the
+/// directory exists, nothing is mounted) makes no `mkdir` call, and `parent`
+/// is only asked when the target exists: under emulation every system call
+/// and every new kernel path costs time.
+fn mount_unless_mounted(
+    fs: &Filesystem,
+    parent: impl FnOnce() -> Option<(u32, u32)>,
+) -> io::Result<()> {
+    match sys::device_of(fs.target) {
+        Ok(target) => {
+            if matches!(parent(), Some(parent) if parent != target) {
+                return Ok(());
+            }
         }
-        _ => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // A failure here shows again, with more detail, as mount's error.
+            if let Err(e) = sys::make_dir(fs.target, 0o755) {
+                if e.kind() != io::ErrorKind::AlreadyExists {
+                    say!("cannot create {}: {e}", fs.target());
+                }
+            }
+        }
+        Err(_) => {}
     }
-    sys::mount_fs(fs.fstype, target, fs.fstype, fs.flags, fs.data)
-}
-
-fn mount_unless_mounted(fs: &Filesystem) -> io::Result<()> {
-    if is_mount_point(Path::new(fs.target)) {
-        return Ok(());
-    }
-    mount(fs)
+    sys::mount_fs(fs.fstype, fs.target, fs.fstype, fs.flags, fs.data)
 }
 
 /// Mounts proc, sysfs, devtmpfs (or fills `/dev` from sysfs), devpts and tmpfs
 /// on `/tmp` and `/run`, reporting each failure and carrying on.
 pub fn mount_all() {
-    if let Err(e) = mount_unless_mounted(&PROC) {
+    let root = sys::device_of(ROOT).ok();
+    let root = || root;
+    if let Err(e) = mount_unless_mounted(&PROC, root) {
         say!("cannot mount proc on /proc: {e}");
     }
-    if let Err(e) = mount_unless_mounted(&SYSFS) {
+    if let Err(e) = mount_unless_mounted(&SYSFS, root) {
         say!("cannot mount sysfs on /sys: {e}");
     }
-    match mount_unless_mounted(&DEVTMPFS) {
+    match mount_unless_mounted(&DEVTMPFS, root) {
         Ok(()) => {}
         Err(e) => {
             if e.raw_os_error() == Some(ENODEV) {
@@ -106,17 +120,17 @@ pub fn mount_all() {
             fill_dev();
         }
     }
-    if let Err(e) = mount_unless_mounted(&DEVPTS) {
+    if let Err(e) = mount_unless_mounted(&DEVPTS, || sys::device_of(DEVTMPFS.target).ok()) {
         say!("cannot mount devpts on /dev/pts: {e}");
     }
     link_dev_fds();
     for fs in [&TMP, &RUN] {
-        if let Err(e) = mount_unless_mounted(fs) {
+        if let Err(e) = mount_unless_mounted(fs, root) {
             // Without CONFIG_TMPFS the kernel's internal tmpfs refuses user mounts.
             say!(
                 "cannot mount tmpfs on {}: {e}: {} stays on the root filesystem (is CONFIG_TMPFS set?)",
-                fs.target,
-                fs.target
+                fs.target(),
+                fs.target()
             );
         }
     }
@@ -125,14 +139,18 @@ pub fn mount_all() {
 /// The links devtmpfs leaves to user space; a shell's `<(...)` and `/dev/stdin` need them.
 fn link_dev_fds() {
     for (link, target) in [
-        ("/dev/fd", "/proc/self/fd"),
-        ("/dev/stdin", "/proc/self/fd/0"),
-        ("/dev/stdout", "/proc/self/fd/1"),
-        ("/dev/stderr", "/proc/self/fd/2"),
+        (cstr(b"/dev/fd\0"), cstr(b"/proc/self/fd\0")),
+        (cstr(b"/dev/stdin\0"), cstr(b"/proc/self/fd/0\0")),
+        (cstr(b"/dev/stdout\0"), cstr(b"/proc/self/fd/1\0")),
+        (cstr(b"/dev/stderr\0"), cstr(b"/proc/self/fd/2\0")),
     ] {
-        match symlink(target, link) {
+        match sys::make_symlink(target, link) {
             Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
-                say!("cannot link {link} to {target}: {e}");
+                say!(
+                    "cannot link {} to {}: {e}",
+                    link.to_string_lossy(),
+                    target.to_string_lossy()
+                );
             }
             _ => {}
         }

@@ -4,18 +4,19 @@
 //! `sigtimedwait`, so there are no signal handlers and no races between a
 //! child ending and init starting to wait for it: `SIGCHLD` stays pending.
 
+use std::ffi::CStr;
 use std::io;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cmdline::{Config, DEFAULT_SHELL};
 use crate::console;
 use crate::shutdown::{self, Stop};
-use crate::sys::{self, Reaped};
+use crate::sys::{self, cstr, Reaped};
 use crate::wait_status::WaitStatus;
 
 /// Script run once before the shell or command, when present.
 const RC_SCRIPT: &str = "/etc/init.d/rcS";
+const RC_SCRIPT_C: &CStr = cstr(b"/etc/init.d/rcS\0");
 /// Shortest time between two starts of the shell, so a shell that cannot
 /// start or exits at once does not flood the console.
 const RESPAWN_SPACING: Duration = Duration::from_secs(1);
@@ -112,23 +113,30 @@ pub fn wait_for_all(deadline: Instant) -> bool {
 
 /// Starts `argv` on the console terminal as a session leader with it as
 /// controlling terminal, so job control and Ctrl-C work.
-fn spawn_on_console(argv: &[String], terminal: &Path, login: bool) -> io::Result<i32> {
+fn spawn_on_console(argv: &[String], terminal: &CStr, login: bool) -> io::Result<i32> {
     // A leading dash makes the shell a login shell, which reads /etc/profile.
     let login_name = match argv.first() {
-        Some(program) if login => Some(format!(
-            "-{}",
-            Path::new(program)
-                .file_name()
-                .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned())
-        )),
+        Some(program) if login => Some(login_name(program)),
         _ => None,
     };
     sys::spawn(argv, login_name.as_deref(), Some(terminal))
 }
 
+/// `-` and the last component of `program`: `/bin/sh` gives `-sh`.
+fn login_name(program: &str) -> Vec<u8> {
+    let trimmed = program.trim_end_matches('/');
+    let name = match trimmed.rsplit('/').next() {
+        Some(name) if !name.is_empty() => name,
+        _ => program,
+    };
+    let mut login = b"-".to_vec();
+    login.extend_from_slice(name.as_bytes());
+    login
+}
+
 /// Runs `/etc/init.d/rcS` to its end, with init's own stdio and no terminal.
 fn run_rc_script(config: &Config) {
-    if !Path::new(RC_SCRIPT).exists() {
+    if !sys::exists(RC_SCRIPT_C) {
         return;
     }
     let pid = match sys::spawn(&[RC_SCRIPT.to_string()], None, None) {
@@ -146,7 +154,7 @@ fn run_rc_script(config: &Config) {
 }
 
 /// Command mode: runs `argv`, prints its status line, stops the machine.
-fn run_command(config: &Config, argv: &[String], terminal: &Path) -> ! {
+fn run_command(config: &Config, argv: &[String], terminal: &CStr) -> ! {
     let status = match spawn_on_console(argv, terminal, false) {
         Ok(pid) => match wait_for(pid) {
             Event::Ended(status) => status,
@@ -169,7 +177,7 @@ fn run_command(config: &Config, argv: &[String], terminal: &Path) -> ! {
 }
 
 /// Interactive mode: keeps a shell running on the console until a stop signal.
-fn run_shell(config: &Config, terminal: &Path) -> ! {
+fn run_shell(config: &Config, terminal: &CStr) -> ! {
     let shell = &config.shell;
     let mut last_start: Option<Instant> = None;
     loop {
@@ -198,10 +206,31 @@ fn run_shell(config: &Config, terminal: &Path) -> ! {
 }
 
 /// Runs the rc script, then the command (command mode) or the shell; never returns.
-pub fn run(config: &Config, terminal: &Path) -> ! {
+pub fn run(config: &Config, terminal: &CStr) -> ! {
     run_rc_script(config);
     match &config.exec {
         Some(argv) => run_command(config, argv, terminal),
         None => run_shell(config, terminal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(program: &str, expect: &str) {
+        assert_eq!(
+            String::from_utf8_lossy(&login_name(program)),
+            expect,
+            "program: {program:?}"
+        );
+    }
+
+    #[test]
+    fn a_login_name_is_a_dash_and_the_file_name() {
+        check("/bin/sh", "-sh");
+        check("sh", "-sh");
+        check("/usr/bin/bash/", "-bash");
+        check("/", "-/");
     }
 }
