@@ -1279,6 +1279,18 @@ mod tests {
     }
 
     #[test]
+    fn missing_tools_names_the_program_and_its_package() {
+        let mut board = Board::load("x86_64").expect("x86_64 board loads");
+        board.spec.qemu.binary = "qemu-system-nonesuch".into();
+        board.spec.host.qemu_package = Some("qemu-system-nonesuch-pkg".into());
+        let missing = missing_tools(&board).expect("a QEMU that is not installed is missing");
+        assert!(
+            missing.contains("qemu-system-nonesuch not found (package qemu-system-nonesuch-pkg)"),
+            "{missing}"
+        );
+    }
+
+    #[test]
     fn os_release_parses_quoted_values() {
         let os = OsRelease::parse(JAMMY);
         expect![[r#"
