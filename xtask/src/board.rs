@@ -70,6 +70,9 @@ pub struct KernelSpec {
     pub dtb: Option<Utf8PathBuf>,
     /// Fragment file, relative to the board dir.
     pub fragment: Utf8PathBuf,
+    /// Boot `image` (an uncompressed 32-bit ARM `Image`) wrapped as a uImage that
+    /// QEMU loads and enters at this address (see `uimage.rs`), e.g. `0x8000`.
+    pub uimage_load: Option<u32>,
 }
 
 /// `[busybox]`.
@@ -248,8 +251,16 @@ impl Board {
         self.out_dir().join("logs")
     }
 
-    /// Built kernel image.
+    /// The kernel image QEMU boots: the built image, or its uImage wrapping.
     pub fn kernel_image(&self) -> Utf8PathBuf {
+        match self.spec.kernel.uimage_load {
+            Some(_) => self.out_dir().join("kernel.uimage"),
+            None => self.kernel_built_image(),
+        }
+    }
+
+    /// The image make produces (`[kernel] image`), before any wrapping.
+    pub fn kernel_built_image(&self) -> Utf8PathBuf {
         self.kernel_build().join(&self.spec.kernel.image)
     }
 

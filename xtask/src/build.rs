@@ -10,7 +10,8 @@ use std::process::Command;
 use crate::board::Board;
 use crate::distcc::Distcc;
 use crate::layout;
-use crate::stage::{run_stage, Ctx, Fingerprint, Report, Stage};
+use crate::stage::{run_stage, write_atomic, Ctx, Fingerprint, Report, Stage};
+use crate::uimage;
 
 /// Options of `cargo xtask build`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -136,12 +137,17 @@ fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report
         .text(&config_assignments(&board.kernel_config())?)
         .text(&board.spec.kernel.targets.join(" "))
         .text(&compiler_version(board))
-        .text(&args.ccache.to_string());
+        .text(&args.ccache.to_string())
+        .text(&format!("{:?}", board.spec.kernel.uimage_load));
+    let built = board.kernel_built_image();
     let image = board.kernel_image();
-    let mut outputs = vec![image.as_path()];
     let dtb = board.dtb();
-    if let Some(dtb) = &dtb {
-        outputs.push(dtb);
+    // What make writes, then what the stage writes from it.
+    let mut made = vec![built.as_path()];
+    made.extend(dtb.as_deref());
+    let mut outputs = made.clone();
+    if image != built {
+        outputs.push(&image);
     }
     run_stage(
         ctx,
@@ -160,10 +166,16 @@ fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report
             )?;
             cmd.args(&board.spec.kernel.targets);
             run_make(stage, board, cmd, distcc)?;
-            for out in &outputs {
+            for out in &made {
                 if !out.exists() {
                     bail!("make succeeded but {out} is missing: check [kernel] targets/image/dtb in board.toml");
                 }
+            }
+            if let Some(load) = board.spec.kernel.uimage_load {
+                stage.status("uimage");
+                let payload = fs_err::read(&built)?;
+                write_atomic(&image, &uimage::wrap(&payload, load, "Linux"))
+                    .with_context(|| format!("writing {image}"))?;
             }
             Ok(())
         },

@@ -21,6 +21,7 @@ mod setup;
 mod stage;
 mod test;
 mod toolchain;
+mod uimage;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
