@@ -132,6 +132,9 @@ pub struct E2eSpec {
     /// Text `/proc/cpuinfo` contains, e.g. `ARM926EJ-S`.
     #[serde(default)]
     pub cpuinfo: Vec<String>,
+    /// Shell commands and text each one's output must contain, e.g. the seed's `/proc` files.
+    #[serde(default)]
+    pub shows: BTreeMap<String, Vec<String>>,
 }
 
 /// `[host]`.

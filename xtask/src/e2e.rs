@@ -67,6 +67,10 @@ const CHECKS: &[Check] = &[
         run: mounts_and_devices,
     },
     Check {
+        name: "shows what the board's [e2e] shows lists",
+        run: board_shows,
+    },
+    Check {
         name: "shell job control: Ctrl-C interrupts sleep",
         run: job_control,
     },
@@ -270,6 +274,17 @@ fn builtin_cmdline(board: &Board) -> Result<String, Failure> {
             format!("{other:?}"),
         )),
     }
+}
+
+/// Each command of the board's `[e2e] shows`, run in one boot, must succeed and
+/// print its texts: for versatilepb, what the seed's session showed.
+fn board_shows(ctx: &Ctx) -> Outcome {
+    let mut sh = Shell::boot(ctx)?;
+    for (command, texts) in &ctx.board.spec.e2e.shows {
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        sh.expect_output(command, &texts)?;
+    }
+    sh.poweroff()
 }
 
 fn mounts_and_devices(ctx: &Ctx) -> Outcome {
