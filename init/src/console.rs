@@ -71,7 +71,9 @@ fn device_path(names: &[u8]) -> Option<CString> {
     if name.contains(&b'/') {
         return None;
     }
-    let mut path = b"/dev/".to_vec();
+    // Room for the NUL too, so CString::new does not reallocate.
+    let mut path = Vec::with_capacity(b"/dev/".len() + name.len() + 1);
+    path.extend_from_slice(b"/dev/");
     path.extend_from_slice(name);
     CString::new(path).ok()
 }

@@ -129,7 +129,8 @@ fn login_name(program: &str) -> Vec<u8> {
         Some(name) if !name.is_empty() => name,
         _ => program,
     };
-    let mut login = b"-".to_vec();
+    let mut login = Vec::with_capacity(1 + name.len());
+    login.push(b'-');
     login.extend_from_slice(name.as_bytes());
     login
 }

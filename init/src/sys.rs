@@ -527,10 +527,10 @@ pub fn fill_standard_fds(path: &CStr) -> io::Result<()> {
 /// of microseconds (QEMU flushes its TLB whenever the ARMv5 kernel switches
 /// access to user memory), so this takes milliseconds off the boot.
 pub fn spawn(argv: &[String], argv0: Option<&[u8]>, terminal: Option<&CStr>) -> io::Result<i32> {
-    let args = argv
-        .iter()
-        .map(|a| c_string(a.as_bytes()))
-        .collect::<io::Result<Vec<CString>>>()?;
+    let mut args = Vec::with_capacity(argv.len());
+    for arg in argv {
+        args.push(c_string(arg.as_bytes())?);
+    }
     let program = match args.first() {
         Some(program) => program,
         None => return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command")),
@@ -543,17 +543,22 @@ pub fn spawn(argv: &[String], argv0: Option<&[u8]>, terminal: Option<&CStr>) -> 
     pointers.push(name.as_ref().unwrap_or(program).as_ptr());
     pointers.extend(args.iter().skip(1).map(|a| a.as_ptr()));
     pointers.push(std::ptr::null());
-    // SAFETY: PATH is read while nothing changes the environment (one thread).
-    let path = unsafe {
-        let value = getenv(PATH.as_ptr());
-        (!value.is_null()).then(|| CStr::from_ptr(value).to_bytes())
-    };
-    let candidates = path_search::candidates(program.to_bytes(), path)
-        .into_iter()
-        .map(|c| c_string(&c))
-        .collect::<io::Result<Vec<CString>>>()?;
-    let mut candidate_pointers: Vec<*const c_char> = Vec::with_capacity(candidates.len() + 1);
-    candidate_pointers.extend(candidates.iter().map(|c| c.as_ptr()));
+    // The shell and rcS are given as paths: the usual start builds no search list.
+    let mut searched: Vec<CString> = Vec::new();
+    let mut candidate_pointers: Vec<*const c_char> = Vec::with_capacity(2);
+    if program.to_bytes().contains(&b'/') {
+        candidate_pointers.push(program.as_ptr());
+    } else {
+        // SAFETY: PATH is read while nothing changes the environment (one thread).
+        let path = unsafe {
+            let value = getenv(PATH.as_ptr());
+            (!value.is_null()).then(|| CStr::from_ptr(value).to_bytes())
+        };
+        for candidate in path_search::candidates(program.to_bytes(), path) {
+            searched.push(c_string(&candidate)?);
+        }
+        candidate_pointers.extend(searched.iter().map(|c| c.as_ptr()));
+    }
     candidate_pointers.push(std::ptr::null());
     let mut child = ChildArgs {
         candidates: candidate_pointers.as_ptr(),
