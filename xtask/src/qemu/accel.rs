@@ -150,12 +150,13 @@ fn note(verdict: &Result<(), String>, cached: bool, board: &Board) -> String {
 }
 
 /// Chooses the accelerator for booting `kernel` on `board`, probing KVM when needed.
-/// `probe` boots under KVM and says whether the guest reported its status.
+/// `probe` boots under KVM and says whether the guest reported its status (an outer
+/// `Err`: the probe could not run, so there is no verdict to keep).
 pub fn choose(
     board: &Board,
     qemu: &Utf8Path,
     kernel: &Utf8Path,
-    probe: impl FnOnce(Duration) -> Result<(), String>,
+    probe: impl FnOnce(Duration) -> Result<Result<(), String>>,
 ) -> Result<Choice> {
     if !board.spec.qemu.kvm {
         return Ok(Choice {
@@ -180,7 +181,7 @@ pub fn choose(
         None => {
             let verdict = Verdict {
                 key,
-                result: probe(PROBE_TIMEOUT),
+                result: probe(PROBE_TIMEOUT)?,
             };
             fs_err::create_dir_all(board.out_dir())?;
             crate::stage::write_atomic(&path, verdict.render().as_bytes())

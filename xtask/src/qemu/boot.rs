@@ -1,7 +1,7 @@
 //! What one QEMU run boots: the board's machine, the kernel, dtb and
 //! initramfs, and the kernel command line; and the QEMU command for it.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::process::Command;
 
@@ -221,20 +221,22 @@ impl Boot {
     }
 }
 
-/// Boots the request's files under KVM running `true`: `Ok` when the guest reports its
-/// status, else what went wrong (QEMU's first error line, a timeout, a panic).
+/// Boots the request's files under KVM running `true`: `Ok(Ok)` when the guest reports
+/// its status, `Ok(Err)` with what went wrong under KVM (QEMU's first error line, a
+/// timeout, a panic); `Err` when the probe itself could not run (or was interrupted),
+/// which says nothing about KVM.
 fn kvm_probe(
     board: &Board,
     request: &BootRequest,
     timeout: std::time::Duration,
-) -> Result<(), String> {
+) -> Result<Result<(), String>> {
     use super::exec::{boot_exec, Echo, ExecOptions, ExecOutcome};
     let probe = BootRequest {
         files: request.files.clone(),
         append: vec!["quiet".to_string()],
         exec: Some("true".to_string()),
     };
-    let boot = Boot::prepare_with(board, &probe, Accel::Kvm).map_err(|e| format!("{e:#}"))?;
+    let boot = Boot::prepare_with(board, &probe, Accel::Kvm)?;
     let result = boot_exec(
         &boot,
         &ExecOptions {
@@ -242,8 +244,8 @@ fn kvm_probe(
             echo: Echo::Quiet,
         },
     )
-    .map_err(|e| format!("{e:#}"))?;
-    match result.outcome {
+    .context("probing KVM with a boot")?;
+    Ok(match result.outcome {
         ExecOutcome::Exited(_) => Ok(()),
         ExecOutcome::Panic => Err("the guest kernel panicked".to_string()),
         ExecOutcome::Timeout => Err(format!("no status within {} s", timeout.as_secs())),
@@ -257,7 +259,7 @@ fn kvm_probe(
                 .to_string();
             Err(format!("qemu exited ({status}): {said}"))
         }
-    }
+    })
 }
 
 /// The full path of `program` if it is on `PATH` (or is a path to an existing file).
