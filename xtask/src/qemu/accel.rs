@@ -131,15 +131,14 @@ fn verdict_path(board: &Board) -> Utf8PathBuf {
     board.out_dir().join("kvm-probe")
 }
 
-/// The note for a choice made from `verdict` (`cached`: read from an earlier probe).
-fn note(verdict: &Result<(), String>, cached: bool, board: &Board) -> String {
-    let when = if cached {
-        format!(
+/// The note for a choice made from `verdict` (`cached`: read from `path`, an earlier probe).
+fn note(verdict: &Result<(), String>, cached: Option<&Utf8Path>) -> String {
+    let when = match cached {
+        Some(path) => format!(
             " (probed earlier; delete {} to probe again)",
-            crate::board::display_path(&verdict_path(board))
-        )
-    } else {
-        String::new()
+            crate::board::display_path(path)
+        ),
+        None => String::new(),
     };
     match verdict {
         Ok(()) => format!("kvm: a probe boot under KVM worked: using KVM{when}"),
@@ -164,29 +163,42 @@ pub fn choose(
             note: None,
         });
     }
-    if let Err(reason) = precheck(&board.spec.arch, std::env::consts::ARCH, open_dev_kvm()) {
+    let precheck = precheck(&board.spec.arch, std::env::consts::ARCH, open_dev_kvm());
+    let key = probe_key(qemu, kernel, &board.spec.qemu.kvm_args);
+    choose_kvm(precheck, &key, &verdict_path(board), probe)
+}
+
+/// KVM or TCG for a board that asks for KVM: the precheck, then the verdict cached in
+/// `path` for `key`, else a new probe whose verdict is written there.
+fn choose_kvm(
+    precheck: Result<(), String>,
+    key: &str,
+    path: &Utf8Path,
+    probe: impl FnOnce(Duration) -> Result<Result<(), String>>,
+) -> Result<Choice> {
+    if let Err(reason) = precheck {
         return Ok(Choice {
             accel: Accel::Tcg,
             note: Some(format!("kvm: {reason}: using TCG, slower")),
         });
     }
-    let key = probe_key(qemu, kernel, &board.spec.qemu.kvm_args);
-    let path = verdict_path(board);
-    let cached = std::fs::read_to_string(&path)
+    let cached = std::fs::read_to_string(path)
         .ok()
         .and_then(|t| Verdict::parse(&t))
         .filter(|v| v.key == key);
-    let (result, was_cached) = match cached {
-        Some(v) => (v.result, true),
+    let (result, cached_in) = match cached {
+        Some(v) => (v.result, Some(path)),
         None => {
             let verdict = Verdict {
-                key,
+                key: key.to_string(),
                 result: probe(PROBE_TIMEOUT)?,
             };
-            fs_err::create_dir_all(board.out_dir())?;
-            crate::stage::write_atomic(&path, verdict.render().as_bytes())
+            if let Some(dir) = path.parent() {
+                fs_err::create_dir_all(dir)?;
+            }
+            crate::stage::write_atomic(path, verdict.render().as_bytes())
                 .with_context(|| format!("recording the KVM probe in {path}"))?;
-            (verdict.result, false)
+            (verdict.result, None)
         }
     };
     let accel = if result.is_ok() {
@@ -196,7 +208,7 @@ pub fn choose(
     };
     Ok(Choice {
         accel,
-        note: Some(note(&result, was_cached, board)),
+        note: Some(note(&result, cached_in)),
     })
 }
 
@@ -231,6 +243,61 @@ mod tests {
             arm64 on x86_64: Err("arm64 guests cannot run natively on this x86_64 host")
             x86_64 on x86_64: Err("/dev/kvm cannot be opened read-write (Permission denied (os error 13))")"#]]
         .assert_eq(&got.join("\n"));
+    }
+
+    #[test]
+    fn probes_once_per_key_and_falls_back_to_tcg_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8PathBuf::try_from(dir.path().join("out/kvm-probe")).unwrap();
+        let probes = std::cell::Cell::new(0);
+        let mut log = Vec::new();
+        let mut run =
+            |precheck: Result<(), String>, key: &str, verdict: Result<Result<(), String>>| {
+                let choice = choose_kvm(precheck, key, &path, |_| {
+                    probes.set(probes.get() + 1);
+                    verdict
+                });
+                let shown = match choice {
+                    Ok(c) => format!("{:?}: {}", c.accel, c.note.unwrap_or_default()),
+                    Err(e) => format!("error: {e}"),
+                };
+                log.push(format!(
+                    "probes {}: {}",
+                    probes.get(),
+                    shown.replace(path.as_str(), "<path>")
+                ));
+            };
+        run(
+            Err(
+                "/dev/kvm cannot be opened read-write (No such file or directory (os error 2))"
+                    .into(),
+            ),
+            "k1",
+            Ok(Ok(())),
+        );
+        run(
+            Ok(()),
+            "k1",
+            Err(anyhow::anyhow!("interrupted: stopped qemu")),
+        );
+        run(
+            Ok(()),
+            "k1",
+            Ok(Err(
+                "qemu exited (signal: 6 (SIGABRT)): failed to set MSR 0x10a".into(),
+            )),
+        );
+        run(Ok(()), "k1", Ok(Ok(())));
+        run(Ok(()), "k2", Ok(Ok(())));
+        run(Ok(()), "k2", Ok(Err("not asked".into())));
+        expect![[r#"
+            probes 0: Tcg: kvm: /dev/kvm cannot be opened read-write (No such file or directory (os error 2)): using TCG, slower
+            probes 1: error: interrupted: stopped qemu
+            probes 2: Tcg: kvm: a probe boot under KVM failed (qemu exited (signal: 6 (SIGABRT)): failed to set MSR 0x10a): using TCG, slower
+            probes 2: Tcg: kvm: a probe boot under KVM failed (qemu exited (signal: 6 (SIGABRT)): failed to set MSR 0x10a): using TCG, slower (probed earlier; delete <path> to probe again)
+            probes 3: Kvm: kvm: a probe boot under KVM worked: using KVM
+            probes 3: Kvm: kvm: a probe boot under KVM worked: using KVM (probed earlier; delete <path> to probe again)"#]]
+        .assert_eq(&log.join("\n"));
     }
 
     #[test]
