@@ -895,6 +895,9 @@ pub fn doctor(board: &Board) -> Result<ExitCode> {
     ) {
         println!("kvm: {note}");
     }
+    if board.spec.qemu.kvm {
+        println!("kvm probe: {}", crate::qemu::probe_summary(board));
+    }
     let cache = layout::cache_dir();
     let free = free_bytes(&cache)
         .map(human_size)

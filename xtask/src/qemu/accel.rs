@@ -131,6 +131,25 @@ fn verdict_path(board: &Board) -> Utf8PathBuf {
     board.out_dir().join("kvm-probe")
 }
 
+/// What the last probe found, for `doctor`: its verdict line, or that none ran yet.
+pub fn probe_summary(board: &Board) -> String {
+    let path = verdict_path(board);
+    match std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| Verdict::parse(&t))
+    {
+        Some(v) => format!(
+            "{} ({})",
+            match v.result {
+                Ok(()) => "KVM worked".to_string(),
+                Err(reason) => format!("KVM failed: {reason}"),
+            },
+            crate::board::display_path(&path)
+        ),
+        None => "none yet: the first boot probes KVM".to_string(),
+    }
+}
+
 /// The note for a choice made from `verdict` (`cached`: read from `path`, an earlier probe).
 fn note(verdict: &Result<(), String>, cached: Option<&Utf8Path>) -> String {
     let when = match cached {
