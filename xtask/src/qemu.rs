@@ -22,7 +22,7 @@ mod transcript;
 pub use cli::{command, QemuArgs};
 #[allow(unused_imports, reason = "the end-to-end suite's API")]
 pub use {
-    accel::{is_native, probe_summary, Accel},
+    accel::{is_native, open_dev_kvm, probe_summary, Accel},
     boot::{Boot, BootFiles, BootRequest, FileOverrides},
     exec::{boot_exec, Echo, ExecOptions, ExecOutcome, ExecResult},
     session::{Found, Needle, Session},

@@ -882,11 +882,7 @@ pub fn doctor(board: &Board) -> Result<ExitCode> {
     );
     println!();
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let kvm_usable = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-        .is_ok();
+    let kvm_usable = crate::qemu::open_dev_kvm().is_ok();
     if let Some(note) = kvm_note(
         &board.spec.arch,
         std::env::consts::ARCH,

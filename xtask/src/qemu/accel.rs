@@ -58,7 +58,8 @@ pub fn precheck(
     dev_kvm.map_err(|e| format!("/dev/kvm cannot be opened read-write ({e})"))
 }
 
-fn open_dev_kvm() -> Result<(), String> {
+/// Whether `/dev/kvm` opens read-write, or why not.
+pub fn open_dev_kvm() -> Result<(), String> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
