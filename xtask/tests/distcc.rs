@@ -8,115 +8,57 @@
 //! compiles ran there, and checks that switching back to a local build rebuilds
 //! nothing.
 
+mod support;
+
 use std::io::Read;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use expect_test::expect;
+use support::BoardSandbox;
 
 /// The C files of the stand-in kernel.
 const KERNEL_FILES: &[&str] = &["entry.c", "fork.c", "sched.c", "printk.c"];
 
-/// A temp folder with `boards/<board>` (versatilepb with a stand-in kernel) and the
-/// stand-in kernel tree; removes the board's outputs under `target/` when dropped.
+/// A [`BoardSandbox`] whose board (versatilepb) builds a stand-in kernel tree `linux/`;
+/// removes the board's outputs under `target/` when dropped.
 struct Sandbox {
-    dir: tempfile::TempDir,
-    board: String,
+    base: BoardSandbox,
     /// The board's `[kernel] image`, relative to the kernel build dir.
     image: String,
 }
 
+impl Deref for Sandbox {
+    type Target = BoardSandbox;
+
+    fn deref(&self) -> &BoardSandbox {
+        &self.base
+    }
+}
+
 impl Sandbox {
     fn new() -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
         let board = format!("distcc-test-{}", std::process::id());
-        let mut sandbox = Sandbox {
-            dir,
-            board,
-            image: String::new(),
-        };
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../boards/versatilepb");
-        let dest = sandbox.board_dir();
-        std::fs::create_dir_all(&dest).unwrap();
-        for entry in std::fs::read_dir(source).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), dest.join(entry.file_name())).unwrap();
-        }
-        std::fs::write(dest.join("linux.config"), "CONFIG_DISTCC_TEST=y\n").unwrap();
-        sandbox.image = sandbox.write_kernel();
-        sandbox
-    }
-
-    fn board_dir(&self) -> PathBuf {
-        self.dir.path().join("boards").join(&self.board)
+        let base = BoardSandbox::new(&board).removing_outputs();
+        base.write(
+            &format!("boards/{board}/linux.config"),
+            "CONFIG_DISTCC_TEST=y\n",
+        );
+        let image = write_kernel(&base);
+        Sandbox { base, image }
     }
 
     fn kernel_tree(&self) -> PathBuf {
-        self.dir.path().join("linux")
-    }
-
-    /// The stand-in kernel: builds the board's `[kernel] targets`, `image` and `dtb`.
-    /// Returns the image's path.
-    fn write_kernel(&self) -> String {
-        let text = std::fs::read_to_string(self.board_dir().join("board.toml")).unwrap();
-        let spec: toml::Value = toml::from_str(&text).unwrap();
-        let kernel = &spec["kernel"];
-        let targets: Vec<&str> = kernel["targets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t.as_str().unwrap())
-            .collect();
-        let image = kernel["image"].as_str().unwrap();
-        let dtb = kernel.get("dtb").and_then(|d| d.as_str());
-        let tree = self.kernel_tree();
-        std::fs::create_dir_all(&tree).unwrap();
-        std::fs::write(tree.join("Kconfig"), "config DISTCC_TEST\n\tbool\n").unwrap();
-        for (i, file) in KERNEL_FILES.iter().enumerate() {
-            let body = if i == 0 {
-                "void _start(void) { for (;;) ; }\n".to_string()
-            } else {
-                format!("int f{i}(int x) {{ return x * {i} + 1; }}\n")
-            };
-            std::fs::write(tree.join(file), body).unwrap();
-        }
-        let mut image_recipe =
-            format!("\tmkdir -p $(dir $(O)/{image})\n\t$(CC) -nostdlib -o $(O)/{image} $(OBJS)\n");
-        if let Some(dtb) = dtb {
-            image_recipe.push_str(&format!(
-                "\tmkdir -p $(dir $(O)/{dtb})\n\techo stand-in > $(O)/{dtb}\n"
-            ));
-        }
-        let makefile = format!(
-            "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\nEXTRAVERSION = -distcc-test\n\
-             # A stand-in for the kernel's Kbuild: CC as Kbuild sets it, objects under O=.\n\
-             CC = $(CROSS_COMPILE)gcc\n\
-             OBJS := $(patsubst %.c,$(O)/%.o,$(wildcard *.c))\n\
-             .PHONY: {targets} olddefconfig\n\
-             %_defconfig:\n\tmkdir -p $(O)\n\techo CONFIG_DISTCC_TEST=y > $(O)/.config\n\
-             olddefconfig:\n\t@:\n\
-             $(O)/%.o: %.c\n\t$(CC) -O2 -c $< -o $@\n\
-             {targets}: $(O)/image.done\n\
-             $(O)/image.done: $(OBJS)\n{image_recipe}\ttouch $@\n",
-            targets = targets.join(" "),
-        );
-        std::fs::write(tree.join("Makefile"), makefile).unwrap();
-        image.to_string()
-    }
-
-    fn out_dir(&self) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/minilinux")
-            .join(&self.board)
+        self.path("linux")
     }
 
     /// Runs `xtask --board <board> ARGS`; panics with its stderr unless it succeeds.
-    fn xtask(&self, args: &[&str]) -> String {
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .env("MINILINUX_BOARDS_DIR", self.dir.path().join("boards"))
-            .env_remove("MINILINUX_BOARD")
-            .args(["--board", &self.board])
+    fn run(&self, args: &[&str]) -> String {
+        let output = self
+            .xtask()
+            .args(["--board", self.board()])
             .args(args)
             .output()
             .unwrap();
@@ -131,10 +73,51 @@ impl Sandbox {
     }
 }
 
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(self.out_dir());
+/// The stand-in kernel in `linux/`: builds the board's `[kernel] targets`, `image` and
+/// `dtb`. Returns the image's path.
+fn write_kernel(sandbox: &BoardSandbox) -> String {
+    let text = sandbox.read(&format!("boards/{}/board.toml", sandbox.board()));
+    let spec: toml::Value = toml::from_str(&text).unwrap();
+    let kernel = &spec["kernel"];
+    let targets: Vec<&str> = kernel["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let image = kernel["image"].as_str().unwrap();
+    let dtb = kernel.get("dtb").and_then(|d| d.as_str());
+    sandbox.write("linux/Kconfig", "config DISTCC_TEST\n\tbool\n");
+    for (i, file) in KERNEL_FILES.iter().enumerate() {
+        let body = if i == 0 {
+            "void _start(void) { for (;;) ; }\n".to_string()
+        } else {
+            format!("int f{i}(int x) {{ return x * {i} + 1; }}\n")
+        };
+        sandbox.write(&format!("linux/{file}"), &body);
     }
+    let mut image_recipe =
+        format!("\tmkdir -p $(dir $(O)/{image})\n\t$(CC) -nostdlib -o $(O)/{image} $(OBJS)\n");
+    if let Some(dtb) = dtb {
+        image_recipe.push_str(&format!(
+            "\tmkdir -p $(dir $(O)/{dtb})\n\techo stand-in > $(O)/{dtb}\n"
+        ));
+    }
+    let makefile = format!(
+        "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\nEXTRAVERSION = -distcc-test\n\
+         # A stand-in for the kernel's Kbuild: CC as Kbuild sets it, objects under O=.\n\
+         CC = $(CROSS_COMPILE)gcc\n\
+         OBJS := $(patsubst %.c,$(O)/%.o,$(wildcard *.c))\n\
+         .PHONY: {targets} olddefconfig\n\
+         %_defconfig:\n\tmkdir -p $(O)\n\techo CONFIG_DISTCC_TEST=y > $(O)/.config\n\
+         olddefconfig:\n\t@:\n\
+         $(O)/%.o: %.c\n\t$(CC) -O2 -c $< -o $@\n\
+         {targets}: $(O)/image.done\n\
+         $(O)/image.done: $(OBJS)\n{image_recipe}\ttouch $@\n",
+        targets = targets.join(" "),
+    );
+    sandbox.write("linux/Makefile", &makefile);
+    image.to_string()
 }
 
 /// A distccd of the test's own on a free loopback port, stopped when dropped.
@@ -146,11 +129,7 @@ struct Distccd {
 
 impl Distccd {
     fn start(dir: &Path) -> Distccd {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = support::free_port();
         let log = dir.join("distccd.log");
         // --log-stderr into a file the test opened: run as root, distccd drops to
         // the `distcc` user, which could not open a --log-file in the test's temp dir.
@@ -248,12 +227,12 @@ fn elf_machine(path: &Path) -> u16 {
 fn build_compiles_on_distccd_and_switching_back_to_local_rebuilds_nothing() {
     let sb = Sandbox::new();
     let kernel_src = sb.kernel_tree();
-    sb.xtask(&["fetch", "--kernel-src", kernel_src.to_str().unwrap()]);
-    sb.xtask(&["configure"]);
+    sb.run(&["fetch", "--kernel-src", kernel_src.to_str().unwrap()]);
+    sb.run(&["configure"]);
 
-    let distccd = Distccd::start(sb.dir.path());
+    let distccd = Distccd::start(sb.dir());
     let hosts = format!("127.0.0.1:{}/2", distccd.port);
-    let stderr = sb.xtask(&["build", "--distcc", &hosts]);
+    let stderr = sb.run(&["build", "--distcc", &hosts]);
     assert!(
         !stderr.contains("ran on this machine"),
         "distcc fell back to local compiles:\n{stderr}\n--- distccd log\n{}",
@@ -304,7 +283,7 @@ fn build_compiles_on_distccd_and_switching_back_to_local_rebuilds_nothing() {
     );
 
     // The hosts are not an input of the build: a local build finds everything done.
-    let stderr = sb.xtask(&["build"]);
+    let stderr = sb.run(&["build"]);
     for stage in ["build-linux", "build-busybox", "build-init"] {
         assert!(
             stderr.contains(&format!("[{stage}] up to date")),
@@ -316,7 +295,7 @@ fn build_compiles_on_distccd_and_switching_back_to_local_rebuilds_nothing() {
     // (which rebuilds an object whose recorded command changed) compiles nothing.
     std::fs::remove_file(out.join("stamps/build-busybox")).unwrap();
     let jobs_before = distccd.jobs().len();
-    sb.xtask(&["build"]);
+    sb.run(&["build"]);
     let log = std::fs::read_to_string(out.join("logs/build-busybox.log")).unwrap();
     let compiled: Vec<&str> = log.lines().filter(|l| l.starts_with("  CC ")).collect();
     assert!(

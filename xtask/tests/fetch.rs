@@ -2,17 +2,26 @@
 //! local tarballs (file:// URLs), with the cache in a temp dir, and checks what it
 //! prints and what it leaves in the cache.
 
+mod support;
+
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use expect_test::{expect, Expect};
 use sha2::{Digest, Sha256};
+use support::BoardSandbox;
 
-/// A temp folder with `boards/<board>`, `tarballs/` and `cache/`; removes the board's
-/// outputs under the workspace's `target/` when dropped.
-struct Sandbox {
-    dir: tempfile::TempDir,
-    board: String,
+/// A [`BoardSandbox`] whose board is fetched from `tarballs/` into `cache/`; removes
+/// the board's outputs under the workspace's `target/` when dropped.
+struct Sandbox(BoardSandbox);
+
+impl Deref for Sandbox {
+    type Target = BoardSandbox;
+
+    fn deref(&self) -> &BoardSandbox {
+        &self.0
+    }
 }
 
 /// A source tarball made for a test, and its sha256.
@@ -29,29 +38,8 @@ impl Tarball {
 
 impl Sandbox {
     fn new(test: &str) -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
         let board = format!("fetch-test-{test}-{}", std::process::id());
-        let sandbox = Sandbox { dir, board };
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../boards/versatilepb");
-        for entry in std::fs::read_dir(source).unwrap() {
-            let entry = entry.unwrap();
-            let dest = sandbox
-                .path(&format!("boards/{}", sandbox.board))
-                .join(entry.file_name());
-            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-        sandbox
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn write(&self, relative: &str, text: &str) {
-        let path = self.path(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        Sandbox(BoardSandbox::new(&board).removing_outputs())
     }
 
     /// `tarballs/<top>.tar.gz` holding `<top>/Makefile` (with `makefile` as its version
@@ -93,8 +81,8 @@ impl Sandbox {
 
     /// Replaces the board's `[sources]` with the given URLs and pins.
     fn sources(&self, linux: (&[String], &str), busybox: (&[String], &str)) {
-        let path = format!("boards/{}/board.toml", self.board);
-        let text = std::fs::read_to_string(self.path(&path)).unwrap();
+        let path = format!("boards/{}/board.toml", self.board());
+        let text = self.read(&path);
         let head = &text[..text.find("[sources.linux]").unwrap()];
         let table = |name: &str, version: &str, (urls, sha): (&[String], &str)| {
             let urls: Vec<String> = urls.iter().map(|u| format!("{u:?}")).collect();
@@ -111,20 +99,13 @@ impl Sandbox {
         self.write(&path, &text);
     }
 
-    fn out_dir(&self) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/minilinux")
-            .join(&self.board)
-    }
-
     /// Runs `xtask --board <board> fetch ARGS`; shows the exit status, stdout, and the
     /// error stderr ends with (timings left out), with temp paths and hashes redacted.
     fn fetch(&self, args: &[&str], redact: &[(&str, &str)]) -> String {
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .env("MINILINUX_BOARDS_DIR", self.path("boards"))
+        let output = self
+            .xtask()
             .env("MINILINUX_CACHE", self.path("cache"))
-            .env_remove("MINILINUX_BOARD")
-            .args(["--board", &self.board, "fetch"])
+            .args(["--board", self.board(), "fetch"])
             .args(args)
             .output()
             .unwrap();
@@ -146,8 +127,8 @@ impl Sandbox {
     }
 
     fn redact(&self, text: &str, redact: &[(&str, &str)]) -> String {
-        let mut text = text.replace(self.dir.path().to_str().unwrap(), "$TMP");
-        text = text.replace(&self.board, "$BOARD");
+        let mut text = self.redact_tmp(text);
+        text = text.replace(self.board(), "$BOARD");
         for (from, to) in redact {
             text = text.replace(from, to);
             text = text.replace(&from[..12], &to[..to.len().min(12)]);
@@ -185,20 +166,9 @@ impl Sandbox {
     }
 }
 
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(self.out_dir());
-    }
-}
-
 /// A local port nothing listens on: connecting to it is refused at once.
 fn refused_url(file: &str) -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}/{file}")
+    format!("http://127.0.0.1:{}/{file}", support::free_port())
 }
 
 fn check(actual: String, expect: Expect) {

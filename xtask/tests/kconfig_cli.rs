@@ -1,10 +1,12 @@
 //! `cargo xtask kconfig`: runs the real binary on a temp copy of the versatilepb board and
 //! a small Kconfig tree, with snapshots of what it prints and of the files it leaves.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
+
+use std::ops::Deref;
 
 use expect_test::{expect, Expect};
+use support::BoardSandbox;
 
 /// The board is copied under this name so that no fetched source of a real board is found.
 const BOARD: &str = "cli-test";
@@ -39,22 +41,20 @@ config EXT4_FS
 	tristate \"ext4\"
 ";
 
-/// A temp folder with `boards/cli-test` (a copy of versatilepb) and a Kconfig tree `src/`.
-struct Sandbox {
-    dir: tempfile::TempDir,
+/// A [`BoardSandbox`] with the board `cli-test` and a Kconfig tree `src/`.
+struct Sandbox(BoardSandbox);
+
+impl Deref for Sandbox {
+    type Target = BoardSandbox;
+
+    fn deref(&self) -> &BoardSandbox {
+        &self.0
+    }
 }
 
 impl Sandbox {
     fn new() -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../boards/versatilepb");
-        let board = dir.path().join("boards").join(BOARD);
-        std::fs::create_dir_all(&board).unwrap();
-        for entry in std::fs::read_dir(source).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), board.join(entry.file_name())).unwrap();
-        }
-        let sandbox = Sandbox { dir };
+        let sandbox = Sandbox(BoardSandbox::new(BOARD));
         sandbox.write("src/Kconfig", KCONFIG);
         sandbox.write(
             "src/arch/arm/configs/versatile_defconfig",
@@ -72,20 +72,6 @@ impl Sandbox {
         sandbox
     }
 
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn write(&self, relative: &str, text: &str) {
-        let path = self.path(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    fn read(&self, relative: &str) -> String {
-        std::fs::read_to_string(self.path(relative)).unwrap()
-    }
-
     fn fragment(&self) -> String {
         self.read(&format!("boards/{BOARD}/linux.config"))
     }
@@ -93,17 +79,15 @@ impl Sandbox {
     /// Runs `xtask kconfig --board cli-test ARGS` in the sandbox; shows the exit status,
     /// stdout and stderr with the sandbox's path written as `$TMP`.
     fn run(&self, args: &[&str]) -> String {
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .current_dir(self.dir.path())
-            .env("MINILINUX_BOARDS_DIR", self.path("boards"))
+        let output = self
+            .xtask()
+            .current_dir(self.dir())
             .env("NO_COLOR", "1")
-            .env_remove("MINILINUX_BOARD")
             .args(["kconfig", "--board", BOARD])
             .args(args)
             .output()
             .unwrap();
-        let tmp = self.dir.path().to_str().unwrap();
-        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).replace(tmp, "$TMP");
+        let text = |bytes: &[u8]| self.redact_tmp(&String::from_utf8_lossy(bytes));
         format!(
             "status: {}\n--- stdout\n{}--- stderr\n{}",
             output.status.code().unwrap_or(-1),

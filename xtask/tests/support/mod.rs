@@ -1,0 +1,119 @@
+//! What the integration tests that run the real `xtask` binary on a temp board share:
+//! [`BoardSandbox`], a temp folder with a copy of `boards/versatilepb`.
+//!
+//! Each test binary compiles this module on its own (`mod support;`), so items that not
+//! every test file uses carry `#[allow(dead_code)]`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A temp folder with `boards/<board>`, a copy of `boards/versatilepb`; with
+/// [`BoardSandbox::removing_outputs`], removes the board's outputs under the
+/// workspace's `target/` when dropped.
+pub struct BoardSandbox {
+    dir: tempfile::TempDir,
+    board: String,
+    remove_outputs: bool,
+}
+
+impl BoardSandbox {
+    /// A new temp folder with `boards/<board>` copied from `boards/versatilepb`.
+    pub fn new(board: &str) -> BoardSandbox {
+        let sandbox = BoardSandbox {
+            dir: tempfile::tempdir().unwrap(),
+            board: board.to_string(),
+            remove_outputs: false,
+        };
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../boards/versatilepb");
+        let dest = sandbox.board_dir();
+        std::fs::create_dir_all(&dest).unwrap();
+        for entry in std::fs::read_dir(source).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dest.join(entry.file_name())).unwrap();
+        }
+        sandbox
+    }
+
+    /// Makes the sandbox remove [`BoardSandbox::out_dir`] when dropped.
+    #[allow(dead_code)]
+    pub fn removing_outputs(mut self) -> BoardSandbox {
+        self.remove_outputs = true;
+        self
+    }
+
+    /// The temp folder.
+    #[allow(dead_code)]
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The board's name.
+    #[allow(dead_code)]
+    pub fn board(&self) -> &str {
+        &self.board
+    }
+
+    /// `boards/<board>` in the temp folder.
+    pub fn board_dir(&self) -> PathBuf {
+        self.path("boards").join(&self.board)
+    }
+
+    /// A path in the temp folder.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    /// Writes a file in the temp folder, creating its parent folders.
+    pub fn write(&self, relative: &str, text: &str) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Reads a file in the temp folder.
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative)).unwrap()
+    }
+
+    /// `text` with the temp folder's path written as `$TMP`.
+    #[allow(dead_code)]
+    pub fn redact_tmp(&self, text: &str) -> String {
+        text.replace(self.dir.path().to_str().unwrap(), "$TMP")
+    }
+
+    /// The board's outputs: `target/minilinux/<board>` in the workspace.
+    #[allow(dead_code)]
+    pub fn out_dir(&self) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/minilinux")
+            .join(&self.board)
+    }
+
+    /// The xtask binary, finding its boards in the temp folder (`MINILINUX_BOARDS_DIR`)
+    /// and no board from the environment (`MINILINUX_BOARD` removed); no arguments yet.
+    pub fn xtask(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command
+            .env("MINILINUX_BOARDS_DIR", self.path("boards"))
+            .env_remove("MINILINUX_BOARD");
+        command
+    }
+}
+
+impl Drop for BoardSandbox {
+    fn drop(&mut self) {
+        if self.remove_outputs {
+            let _ = std::fs::remove_dir_all(self.out_dir());
+        }
+    }
+}
+
+/// A free local port: nothing listens on it once this returns.
+#[allow(dead_code)]
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
