@@ -5,7 +5,7 @@
 //! `configure` applies them. With the fetched Kconfig sources at hand, symbols and value
 //! types are checked before anything is written.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -432,7 +432,7 @@ fn merge(
     }
     match output {
         Some(out) => {
-            write_atomic(out, merged.config.to_string().as_bytes())?;
+            crate::stage::write_atomic(out, merged.config.to_string().as_bytes())?;
             eprintln!(
                 "merged {} fragment(s) onto {} into {} ({} redefinition(s))",
                 fragments.len(),
@@ -499,25 +499,7 @@ fn write_edited(path: &Utf8Path, config: &Config, dry_run: bool) -> Result<()> {
         eprintln!("dry run: {shown} not written");
         return Ok(());
     }
-    write_atomic(path, new.as_bytes())
-}
-
-/// Writes through a temp file in the same folder and a rename, keeping the file's mode.
-fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_str().is_empty() => dir,
-        _ => Utf8Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temp file in {dir}"))?;
-    tmp.write_all(bytes)
-        .with_context(|| format!("writing {path}"))?;
-    if let Ok(meta) = fs_err::metadata(path) {
-        fs_err::set_permissions(tmp.path(), meta.permissions())?;
-    }
-    tmp.persist(path)
-        .with_context(|| format!("replacing {path}"))?;
-    Ok(())
+    crate::stage::write_atomic(path, new.as_bytes())
 }
 
 /// Colour only for a person at a terminal, and never with `NO_COLOR`.

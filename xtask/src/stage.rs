@@ -417,15 +417,32 @@ pub fn tail_lines(path: &Utf8Path, n: usize) -> String {
 }
 
 /// Writes a file through a temp file in the same directory and a rename.
+///
+/// A file that exists keeps its mode; a new one gets `0666` less the umask, as
+/// `std::fs::write` would give it (a bare temp file would be `0600`). A file
+/// path without a folder is written in the current one.
 pub fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().context("path has no parent")?;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_str().is_empty() => dir,
+        _ => Utf8Path::new("."),
+    };
     fs_err::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+    let mode = match fs_err::metadata(path) {
+        Ok(meta) => Some(meta.permissions()),
+        Err(_) => None,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
         .with_context(|| format!("creating a temp file in {dir}"))?;
     tmp.write_all(bytes)
         .with_context(|| format!("writing {path}"))?;
+    if let Some(mode) = mode {
+        fs_err::set_permissions(tmp.path(), mode)?;
+    }
     tmp.persist(path)
-        .with_context(|| format!("writing {path}"))?;
+        .with_context(|| format!("replacing {path}"))?;
     Ok(())
 }
 
@@ -537,5 +554,35 @@ impl Progress {
             bar.finish_and_clear();
         }
         eprintln!("{line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Utf8Path) -> u32 {
+        fs_err::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn write_atomic_gives_a_new_file_the_mode_std_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        std::fs::write(dir.join("by-std"), b"x").unwrap();
+        write_atomic(&dir.join("ours"), b"x").unwrap();
+        assert_eq!(mode(&dir.join("ours")), mode(&dir.join("by-std")));
+    }
+
+    #[test]
+    fn write_atomic_keeps_the_mode_of_a_file_it_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8Path::from_path(dir.path()).unwrap().join("f");
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o751)).unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(mode(&path), 0o751);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
     }
 }
