@@ -54,6 +54,9 @@ pub struct BoardSpec {
     /// What the end-to-end suite expects of this board's guest.
     #[serde(default)]
     pub e2e: E2eSpec,
+    /// Targets `cargo xtask bench` checks for this board.
+    #[serde(default)]
+    pub bench: BenchSpec,
 }
 
 /// `[kernel]`.
@@ -135,6 +138,15 @@ pub struct E2eSpec {
     /// Shell commands and text each one's output must contain, e.g. the seed's `/proc` files.
     #[serde(default)]
     pub shows: BTreeMap<String, Vec<String>>,
+}
+
+/// `[bench]`: targets `cargo xtask bench` checks for this board.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchSpec {
+    /// Seconds from QEMU's start to the shell prompt, booted as `cargo xtask qemu` boots
+    /// (median under TCG), that the boot part's quiet row must not exceed.
+    pub prompt_within: Option<f64>,
 }
 
 /// `[host]`.
