@@ -14,3 +14,20 @@ mod report;
 mod samples;
 
 pub use cli::{run, BenchArgs};
+
+/// Runs the boot part once per variant with its files in `dir`, for the end-to-end
+/// suite: every variant must reach its prompt. Returns each row as `measure | baseline
+/// tool`, then the notes; the times are not checked.
+pub fn boot_smoke(ctx: &crate::stage::Ctx, dir: &camino::Utf8Path) -> anyhow::Result<Vec<String>> {
+    let plan = samples::Plan {
+        runs: 1,
+        min_runs: 1,
+        budget: std::time::Duration::ZERO,
+    };
+    let section = boot::run(ctx, &plan, dir)?;
+    let rows = section.rows.iter().map(|row| match &row.baseline {
+        Some(baseline) => format!("{} | {}", row.measure, baseline.tool),
+        None => row.measure.clone(),
+    });
+    Ok(rows.chain(section.notes.iter().cloned()).collect())
+}

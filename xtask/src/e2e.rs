@@ -122,6 +122,10 @@ const CHECKS: &[Check] = &[
         name: "kconfig set then all --exec shows the new command line",
         run: kconfig_set_boots,
     },
+    Check {
+        name: "bench's boot part: every variant reaches its prompt",
+        run: bench_boots,
+    },
 ];
 
 /// How many checks [`run`] runs with `filter`.
@@ -561,6 +565,43 @@ fn every_compression(ctx: &Ctx) -> Outcome {
         ));
     }
     Ok(())
+}
+
+/// `cargo xtask bench --only boot` once per variant, in a temp dir: the seed's `/init`,
+/// ours, the floor, ours booted quietly and the reference init each reach a prompt.
+/// Times are not checked (they are the benchmark's business).
+fn bench_boots(ctx: &Ctx) -> Outcome {
+    let dir =
+        tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
+    let dir = camino::Utf8Path::from_path(dir.path())
+        .ok_or_else(|| Failure::new("tempdir", "a UTF-8 path", "not UTF-8".to_string()))?;
+    let lines = crate::bench::boot_smoke(ctx, dir).map_err(|e| {
+        Failure::new(
+            "bench --only boot (one run each)",
+            "every variant boots to its prompt",
+            format!("{e:#}"),
+        )
+    })?;
+    let wanted = [
+        "Run /init → prompt | rdinit=/bin/sh",
+        "Run /init → prompt | seed /init",
+        "Run /init → prompt | reference init",
+        "QEMU start → prompt, quiet (as `cargo xtask qemu` boots)",
+    ];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|want| !lines.iter().any(|line| line == want))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            "bench --only boot (one run each)",
+            &format!("rows {missing:?}"),
+            lines.join("\n"),
+        ))
+    }
 }
 
 fn pack_reproducible(ctx: &Ctx) -> Outcome {
