@@ -95,6 +95,10 @@ const CHECKS: &[Check] = &[
         run: |ctx| stops_qemu(ctx, "halt"),
     },
     Check {
+        name: "Ctrl-Alt-Del (SIGINT to PID 1) reboots, which ends qemu",
+        run: ctrl_alt_del,
+    },
+    Check {
         name: "qemu --exec returns 0, 1 and 127",
         run: exec_statuses,
     },
@@ -396,6 +400,30 @@ fn stops_qemu(ctx: &Ctx, command: &str) -> Outcome {
                 format!("{e:#}\n{}", sh.session.tail()),
             )
         })
+}
+
+/// The kernel's Ctrl-Alt-Del handling is off (`/proc/sys/kernel/ctrl-alt-del` is 0), so
+/// the keys make the kernel send `SIGINT` to PID 1; no board here has a keyboard to
+/// press them on, so the shell sends that signal, and init must reboot cleanly.
+fn ctrl_alt_del(ctx: &Ctx) -> Outcome {
+    let mut sh = Shell::boot(ctx)?;
+    sh.expect_output("cat /proc/sys/kernel/ctrl-alt-del", &["0"])?;
+    sh.session
+        .send_line("kill -INT 1")
+        .map_err(|e| Failure::new("kill -INT 1", "sent", format!("{e:#}")))?;
+    let wanted = "init: reboot: stopping all processes";
+    sh.session.wait_exit(Duration::from_secs(30)).map_err(|e| {
+        Failure::new(
+            "kill -INT 1",
+            "qemu exits within 30 s",
+            format!("{e:#}\n{}", sh.session.tail()),
+        )
+    })?;
+    if sh.session.console().contains(wanted) {
+        Ok(())
+    } else {
+        Err(Failure::new("kill -INT 1", wanted, sh.session.tail()))
+    }
 }
 
 /// Where [`pin_binary`] keeps the running `xtask`.
