@@ -80,13 +80,17 @@ impl BuiltinCmdline {
 }
 
 /// Composes `-append` from the kernel's built-in line, the user's `--append`
-/// words and the parameters xtask adds for init (in that order).
+/// words and the parameters xtask adds for init (in that order). A bare flag
+/// (a word without `=`, e.g. `quiet`) that the built-in line already has is not
+/// added again: flags say the same once or twice.
 pub fn compose(builtin: &BuiltinCmdline, user: &[String], generated: &[String]) -> Composed {
+    let builtin_words: Vec<&str> = builtin.text.split_whitespace().collect();
     let extra: Vec<&str> = user
         .iter()
         .chain(generated)
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
+        .filter(|s| s.contains('=') || !builtin_words.contains(s))
         .collect();
     let joined = |parts: &[&str]| {
         parts
@@ -211,6 +215,20 @@ mod tests {
                 mode: Replace
                 append: console=ttyAMA0 root=/dev/ram0 loglevel=3 init.exec="cat /proc/cmdline" init.poweroff=reboot
                 kernel sees: console=ttyAMA0 root=/dev/ram0 loglevel=3 init.exec="cat /proc/cmdline" init.poweroff=reboot
+                warning: <none>"#]],
+        );
+    }
+
+    #[test]
+    fn a_flag_the_builtin_line_has_is_not_added_twice() {
+        check(
+            "CONFIG_CMDLINE=\"console=ttyAMA0 quiet lpj=100\"\n",
+            &["quiet", "debug", "lpj=200"],
+            None,
+            expect![[r#"
+                mode: Replace
+                append: console=ttyAMA0 quiet lpj=100 debug lpj=200 init.poweroff=reboot
+                kernel sees: console=ttyAMA0 quiet lpj=100 debug lpj=200 init.poweroff=reboot
                 warning: <none>"#]],
         );
     }
