@@ -133,7 +133,7 @@ fn compiler_version(board: &Board) -> String {
 fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-linux");
-    fp.stage(board, "fetch")?
+    fp.source(board, "linux")?
         .text(&config_assignments(&board.kernel_config())?)
         .text(&board.spec.kernel.targets.join(" "))
         .text(&compiler_version(board))
@@ -185,7 +185,7 @@ fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report
 fn busybox(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-busybox");
-    fp.stage(board, "fetch")?
+    fp.source(board, "busybox")?
         .text(&config_assignments(&board.busybox_config())?)
         .text(&compiler_version(board))
         .text(&args.ccache.to_string());

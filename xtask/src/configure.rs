@@ -25,6 +25,8 @@ pub struct ConfigureArgs {
 struct Package<'a> {
     /// Stage name.
     stage: &'static str,
+    /// Its `[sources.<name>]`.
+    source: &'static str,
     src: camino::Utf8PathBuf,
     build: camino::Utf8PathBuf,
     defconfig: &'a str,
@@ -40,6 +42,7 @@ pub fn run(ctx: &Ctx, args: &ConfigureArgs) -> Result<Vec<Report>> {
     let board = &ctx.board;
     let kernel = Package {
         stage: "configure-linux",
+        source: "linux",
         src: board.kernel_src(),
         build: board.kernel_build(),
         defconfig: &board.spec.kernel.defconfig,
@@ -49,6 +52,7 @@ pub fn run(ctx: &Ctx, args: &ConfigureArgs) -> Result<Vec<Report>> {
     };
     let busybox = Package {
         stage: "configure-busybox",
+        source: "busybox",
         src: board.busybox_src(),
         build: board.busybox_build(),
         defconfig: &board.spec.busybox.defconfig,
@@ -66,7 +70,7 @@ fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
     let board = &ctx.board;
     let config_path = pkg.build.join(".config");
     let mut fp = Fingerprint::new(pkg.stage);
-    fp.stage(board, "fetch")?
+    fp.source(board, pkg.source)?
         .file(&pkg.fragment)?
         .text(pkg.defconfig)
         .text(pkg.arch.unwrap_or(""))

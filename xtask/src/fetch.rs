@@ -202,6 +202,39 @@ pub struct Fetched {
     pub version: String,
     /// The source tree.
     pub tree: Utf8PathBuf,
+    /// A local tree's file count and newest change ([`tree_signature`]): editing it
+    /// changes this, and with it what the build stages see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl Fetched {
+    /// What the build stages chain on: the tarball's sha256 (a local tree's signature),
+    /// the version and where the tree is. Not the route, URL, package or whether it was
+    /// cached: the same tarball from another mirror is the same tree.
+    pub fn identity(&self) -> String {
+        format!(
+            "sha256={} signature={} version={} tree={}",
+            self.sha256.as_deref().unwrap_or("-"),
+            self.signature.as_deref().unwrap_or("-"),
+            self.version,
+            self.tree
+        )
+    }
+}
+
+/// The source `name` as the board's last fetch recorded it in `fetch.toml`, or `None`
+/// before the first fetch.
+pub fn recorded(board: &Board, name: &str) -> Result<Option<Fetched>> {
+    let path = board.out_dir().join("fetch.toml");
+    let text = match fs_err::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let mut record: BTreeMap<String, Fetched> = toml::from_str(&text)
+        .with_context(|| format!("{path}: not a fetch record: run `cargo xtask fetch`"))?;
+    Ok(record.remove(name))
 }
 
 /// Runs the fetch stage.
@@ -380,6 +413,7 @@ fn local_tree(
     Ok(Fetched {
         route: "local".into(),
         version,
+        signature: Some(tree_signature(&tree)),
         tree,
         ..Fetched::default()
     })
@@ -755,6 +789,43 @@ impl Drop for RemoveOnDrop {
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};
+
+    #[test]
+    fn a_trees_identity_leaves_out_where_its_tarball_came_from() {
+        let from_url = Fetched {
+            route: "url".into(),
+            url: Some("https://cdn.example/linux-6.1.187.tar.xz".into()),
+            tarball: Some("/cache/downloads/linux-6.1.187.tar.xz".into()),
+            sha256: Some("1b6e79".into()),
+            version: "6.1.187".into(),
+            tree: "/cache/src/linux-6.1-1b6e79".into(),
+            ..Fetched::default()
+        };
+        let from_mirror_cached = Fetched {
+            cached: true,
+            url: Some("https://mirror.example/linux-6.1.187.tar.xz".into()),
+            ..from_url.clone()
+        };
+        assert_eq!(from_url.identity(), from_mirror_cached.identity());
+        expect!["sha256=1b6e79 signature=- version=6.1.187 tree=/cache/src/linux-6.1-1b6e79"]
+            .assert_eq(&from_url.identity());
+        let other_tarball = Fetched {
+            sha256: Some("cacdc3".into()),
+            ..from_url.clone()
+        };
+        assert_ne!(from_url.identity(), other_tarball.identity());
+        let local = |signature: &str| Fetched {
+            route: "local".into(),
+            signature: Some(signature.into()),
+            version: "6.1.5".into(),
+            tree: "/src/linux".into(),
+            ..Fetched::default()
+        };
+        assert_ne!(
+            local("2 files, newest 1").identity(),
+            local("3 files, newest 2").identity()
+        );
+    }
 
     fn spec(toml_text: &str) -> SourceSpec {
         toml::from_str(toml_text).expect("test spec parses")

@@ -112,9 +112,16 @@ impl Fingerprint {
         Ok(self)
     }
 
-    /// Adds another stage's stamp, chaining this stage to its output.
-    pub fn stage(&mut self, board: &Board, stage: &str) -> Result<&mut Self> {
-        self.file(&stamp_path(board, stage))
+    /// Adds the source tree `name` (`linux`, `busybox`) as `fetch` recorded it in
+    /// `fetch.toml`: what the tree is, not where it came from, so that a new mirror in
+    /// `[sources]` rebuilds nothing and a new busybox does not rebuild the kernel. A
+    /// missing record counts as such.
+    pub fn source(&mut self, board: &Board, name: &str) -> Result<&mut Self> {
+        self.text(name);
+        match crate::fetch::recorded(board, name)? {
+            Some(fetched) => Ok(self.text(&fetched.identity())),
+            None => Ok(self.text("<not fetched>")),
+        }
     }
 
     /// The hex digest.
