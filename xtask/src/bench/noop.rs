@@ -1,5 +1,6 @@
 //! A rebuild with nothing changed: `cargo xtask all --exec true` up to QEMU's start, against
-//! `make zImage` in the kernel's build directory.
+//! `make <image>` (the seed's `make zImage`; versatilepb now builds `Image`) in the kernel's
+//! build directory.
 
 use anyhow::{bail, Context, Result};
 use camino::Utf8Path;
@@ -33,7 +34,8 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
     let board = &ctx.board;
     require(board.kernel_config(), "kernel .config")?;
     require(board.kernel_image(), "kernel image")?;
-    let make = make_zimage(ctx)?;
+    let (make, image) = make_image(ctx)?;
+    let make_label = format!("make {image}");
     let all = || -> Command {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
@@ -77,7 +79,9 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
                 repeated.join("; ")
             )
         }),
-        Variant::new("make zImage (nothing to do)", || time_make(ctx, &make)),
+        Variant::new(format!("{make_label} (nothing to do)"), || {
+            time_make(ctx, &make)
+        }),
     ];
     let samples = interleave(plan, &mut variants)?;
     drop(variants);
@@ -92,7 +96,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
         Row::compare(
             "no-op `cargo xtask all`, start → QEMU starts",
             seconds(&samples[0])?,
-            "make zImage",
+            make_label.clone(),
             seconds(&samples[1])?,
         )
         .with_target(TARGET),
@@ -122,14 +126,15 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
     }
     Ok(Section {
         name: "noop".into(),
-        title: "no-op rebuild: cargo xtask all vs make zImage".into(),
+        title: format!("no-op rebuild: cargo xtask all vs {make_label}"),
         rows,
         notes,
     })
 }
 
-/// `make -C <src> O=<build> ARCH=.. CROSS_COMPILE=.. -j<cpus> zImage`, as the build stage runs it.
-fn make_zimage(ctx: &Ctx) -> Result<Command> {
+/// `make -C <src> O=<build> ARCH=.. CROSS_COMPILE=.. -j<cpus> <image>`, as the build stage
+/// runs it, and the image's file name (`zImage`, `Image`, `vmlinux`).
+fn make_image(ctx: &Ctx) -> Result<(Command, String)> {
     let board = &ctx.board;
     let src = require(board.kernel_src(), "kernel source tree")?;
     let image = board
@@ -148,8 +153,8 @@ fn make_zimage(ctx: &Ctx) -> Result<Command> {
         cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
     }
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cmd.arg(format!("-j{jobs}")).arg(image);
-    Ok(cmd)
+    cmd.arg(format!("-j{jobs}")).arg(&image);
+    Ok((cmd, image))
 }
 
 fn time_make(ctx: &Ctx, make: &Command) -> Result<Duration> {
