@@ -107,7 +107,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     };
     let mut notes = vec![
         format!(
-            "one kernel ({}), {} appended to its command line for all three: `{}`",
+            "one kernel ({}), {} appended to its command line for every variant but the quiet boot: `{}`",
             human(&kernel)?,
             LOGLEVEL,
             ours.cmdline
