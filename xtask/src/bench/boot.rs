@@ -66,9 +66,8 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     let seed_initrd = seed_initramfs(&src, &busybox, dir)?;
     let reference_initrd = reference_initramfs(board, &src, dir);
 
-    let boot = |initrd: &Utf8Path, extra: &[&str]| -> Result<Boot> {
-        let mut append = vec![LOGLEVEL.to_string()];
-        append.extend(extra.iter().map(|s| s.to_string()));
+    // `append`: the words after the board's command line.
+    let prepare = |initrd: &Utf8Path, append: Vec<String>| -> Result<Boot> {
         let files = FileOverrides {
             kernel: Some(kernel.clone()),
             dtb: dtb.clone(),
@@ -84,23 +83,17 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
             },
         )
     };
+    // The boot log's level, then `extra`.
+    let boot = |initrd: &Utf8Path, extra: &[&str]| -> Result<Boot> {
+        let mut append = vec![LOGLEVEL.to_string()];
+        append.extend(extra.iter().map(|s| s.to_string()));
+        prepare(initrd, append)
+    };
     let seed = boot(&seed_initrd, &[])?;
     let ours = boot(&ours_initrd, &[])?;
     let floor = boot(&ours_initrd, &["rdinit=/bin/sh"])?;
     // As `cargo xtask qemu` boots: the board's own command line, no `loglevel=7`.
-    let quiet = Boot::prepare(
-        board,
-        &BootRequest {
-            files: FileOverrides {
-                kernel: Some(kernel.clone()),
-                dtb: dtb.clone(),
-                kernel_config: Some(config.clone()),
-                initrd: Some(ours_initrd.clone()),
-            },
-            append: Vec::new(),
-            exec: None,
-        },
-    )?;
+    let quiet = prepare(&ours_initrd, Vec::new())?;
     let reference = match &reference_initrd {
         Ok(initrd) => Some(boot(initrd, &[])?),
         Err(_) => None,
@@ -264,32 +257,32 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
 
 /// One boot to the shell prompt; QEMU is stopped as soon as the prompt shows.
 fn boot_once(boot: &Boot) -> Result<Phases> {
-    let init_line = Regex::new(r"Run \S+ as init process").context("init line pattern")?;
+    boot_to_prompt(boot, true)
+}
+
+/// The quiet boot: no `Run /init` line to wait for, so only QEMU start → prompt
+/// (in `to_prompt`, with `to_init` zero).
+fn boot_quiet(boot: &Boot) -> Result<Phases> {
+    boot_to_prompt(boot, false)
+}
+
+fn boot_to_prompt(boot: &Boot, init_line: bool) -> Result<Phases> {
     let prompt = Regex::new(r"[~/] # ").context("prompt pattern")?;
     let start = Instant::now();
     let mut session = Session::spawn(boot)?;
-    session.expect(init_line, BOOT_TIMEOUT)?;
-    let at_init = start.elapsed();
+    let at_init = if init_line {
+        let pattern = Regex::new(r"Run \S+ as init process").context("init line pattern")?;
+        session.expect(pattern, BOOT_TIMEOUT)?;
+        start.elapsed()
+    } else {
+        Duration::ZERO
+    };
     session.expect(prompt, BOOT_TIMEOUT)?;
     let at_prompt = start.elapsed();
     drop(session);
     Ok(Phases {
         to_init: at_init,
         to_prompt: at_prompt - at_init,
-    })
-}
-
-/// The quiet boot: no `Run /init` line to wait for, so only QEMU start → prompt.
-fn boot_quiet(boot: &Boot) -> Result<Phases> {
-    let prompt = Regex::new(r"[~/] # ").context("prompt pattern")?;
-    let start = Instant::now();
-    let mut session = Session::spawn(boot)?;
-    session.expect(prompt, BOOT_TIMEOUT)?;
-    let at_prompt = start.elapsed();
-    drop(session);
-    Ok(Phases {
-        to_init: Duration::ZERO,
-        to_prompt: at_prompt,
     })
 }
 
@@ -337,16 +330,10 @@ fn reference_initramfs(
     }
     let mut vars = crate::pack::manifest_vars(board);
     vars.insert("init".to_string(), binary.into());
-    let compression = board
-        .spec
-        .rootfs
-        .compression
-        .parse::<rootfs::Compression>()
-        .map_err(|e| anyhow::anyhow!("[rootfs] compression: {e}"))?;
     let options = rootfs::PackOptions {
         manifest: board.manifest().into(),
         vars,
-        compression,
+        compression: crate::pack::compression(board, &Default::default())?,
         mtime: 0,
     };
     let (_, archive) = rootfs::pack_to_memory(&options).map_err(anyhow::Error::new)?;
