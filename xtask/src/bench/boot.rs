@@ -172,6 +172,37 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
             phase(floor_runs, to_prompt)?,
         )
         .with_target(TO_PROMPT_TARGET),
+    ];
+    match (&reference_initrd, reference_runs) {
+        (Ok(initrd), Some(reference_runs)) => {
+            let reference_to_prompt = phase(reference_runs, to_prompt)?;
+            notes.push(format!(
+                "reference init: xtask/src/bench/reference_init.c, init's boot work (six mounts, \
+                 /proc/cmdline, the host name, the banner, the active console, a shell in a new \
+                 session on it) with one system call per step and no C library (the kernel's \
+                 tools/include/nolibc), {}; it reaches the prompt {} after the floor: what that \
+                 work costs here, however init is written",
+                human(initrd)?,
+                signed_ms(reference_to_prompt.central() - phase(floor_runs, to_prompt)?.central()),
+            ));
+            rows.push(Row::compare(
+                "Run /init → prompt",
+                phase(ours_runs, to_prompt)?,
+                REFERENCE,
+                reference_to_prompt,
+            ));
+        }
+        (Err(why), _) => notes.push(format!("reference init: not built: {why:#}")),
+        (Ok(_), None) => {}
+    }
+    let mut quiet_row = Row::single(
+        "QEMU start → prompt, quiet (as `cargo xtask qemu` boots)",
+        phase(quiet_runs, total)?,
+    );
+    if let Some(seconds) = board.spec.bench.prompt_within {
+        quiet_row = quiet_row.with_target(Target::OursAtMost { seconds });
+    }
+    rows.extend([
         Row::compare(
             "QEMU start → prompt",
             phase(ours_runs, total)?,
@@ -184,6 +215,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
             FLOOR,
             phase(floor_runs, total)?,
         ),
+        quiet_row,
         Row::compare(
             "initramfs size",
             Value::Bytes {
@@ -200,44 +232,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
                 value: fs_err::metadata(&init)?.len(),
             },
         ),
-    ];
-    if let Some(reference_runs) = reference_runs {
-        let ours_to_prompt = phase(ours_runs, to_prompt)?;
-        let reference_to_prompt = phase(reference_runs, to_prompt)?;
-        let floor_to_prompt = phase(floor_runs, to_prompt)?;
-        notes.push(format!(
-            "reference init: xtask/src/bench/reference_init.c, init's boot work (six mounts, \
-             /proc/cmdline, the host name, the banner, the active console, a shell in a new \
-             session on it) with one system call per step and no C library (the kernel's \
-             tools/include/nolibc), {}; it reaches the prompt {} after the floor: what that work \
-             costs here, however init is written",
-            human(&reference_initrd_path(dir))?,
-            signed_ms(reference_to_prompt.central() - floor_to_prompt.central()),
-        ));
-        let at = rows
-            .iter()
-            .position(|row| row.measure.starts_with("QEMU start → prompt"))
-            .unwrap_or(rows.len());
-        rows.insert(
-            at,
-            Row::compare(
-                "Run /init → prompt",
-                ours_to_prompt,
-                REFERENCE,
-                reference_to_prompt,
-            ),
-        );
-    } else if let Err(why) = &reference_initrd {
-        notes.push(format!("reference init: not built: {why:#}"));
-    }
-    let mut quiet_row = Row::single(
-        "QEMU start → prompt, quiet (as `cargo xtask qemu` boots)",
-        phase(quiet_runs, total)?,
-    );
-    if let Some(seconds) = board.spec.bench.prompt_within {
-        quiet_row = quiet_row.with_target(Target::OursAtMost { seconds });
-    }
-    rows.insert(rows.len() - 2, quiet_row);
+    ]);
     notes.push(format!(
         "quiet: our initramfs booted with the board's own command line, `{}`, timed from \
          spawning QEMU to the prompt",
@@ -284,10 +279,6 @@ fn boot_to_prompt(boot: &Boot, init_line: bool) -> Result<Phases> {
         to_init: at_init,
         to_prompt: at_prompt - at_init,
     })
-}
-
-fn reference_initrd_path(dir: &Utf8Path) -> Utf8PathBuf {
-    dir.join("reference-initramfs")
 }
 
 /// The board's initramfs with the reference init as `/init`: built from the board's
@@ -337,7 +328,7 @@ fn reference_initramfs(
         mtime: 0,
     };
     let (_, archive) = rootfs::pack_to_memory(&options).map_err(anyhow::Error::new)?;
-    let out = reference_initrd_path(dir);
+    let out = dir.join("reference-initramfs");
     fs_err::write(&out, archive)?;
     Ok(out)
 }
