@@ -180,22 +180,34 @@ pub struct SourceSpec {
 }
 
 impl Board {
-    /// Loads `boards/<name>/board.toml` (`boards/` is [`layout::boards_dir`]).
-    pub fn load(name: &str) -> Result<Board> {
-        let dir = layout::boards_dir().join(name);
+    /// Loads a board: a name under `boards/` ([`layout::boards_dir`]), or a path to a
+    /// board folder (anything with a `/`), whose outputs still go under
+    /// `target/minilinux/<folder name>/`.
+    pub fn load(name_or_dir: &str) -> Result<Board> {
+        let (name, dir) = if name_or_dir.contains('/') {
+            let dir = Utf8Path::new(name_or_dir);
+            let dir = dir
+                .canonicalize_utf8()
+                .with_context(|| format!("board folder {dir}"))?;
+            let name = dir.file_name().unwrap_or_default().to_string();
+            check_name(&name).with_context(|| format!("board folder {dir}"))?;
+            (name, dir)
+        } else {
+            check_name(name_or_dir)?;
+            (
+                name_or_dir.to_string(),
+                layout::boards_dir().join(name_or_dir),
+            )
+        };
         if !dir.is_dir() {
             let known = Board::names().unwrap_or_default().join(", ");
-            bail!("unknown board `{name}` (known boards: {known})");
+            bail!("unknown board `{name_or_dir}` (known boards: {known})");
         }
         let path = dir.join("board.toml");
         let text = fs_err::read_to_string(&path)?;
         let spec: BoardSpec =
             toml::from_str(&text).with_context(|| format!("{path}: invalid board file"))?;
-        Ok(Board {
-            name: name.to_string(),
-            dir,
-            spec,
-        })
+        Ok(Board { name, dir, spec })
     }
 
     /// Names of every folder under `boards/` that has a `board.toml`, sorted.
@@ -316,6 +328,24 @@ impl Board {
             self.out_dir().join(format!("initramfs.cpio.{extension}"))
         }
     }
+}
+
+/// A board name is one plain path component (letters, digits, `.`, `_`, `-`, not
+/// starting with `.`): it names the output folder `target/minilinux/<name>/`, which must
+/// never be anything but a folder of its own under `target/minilinux/`.
+fn check_name(name: &str) -> Result<()> {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !plain {
+        bail!(
+            "invalid board name `{name}`: use letters, digits, `.`, `_` and `-` \
+             (a board folder's path needs a `/`, e.g. ./{name})"
+        );
+    }
+    Ok(())
 }
 
 /// A path relative to the workspace root when it is inside it, for messages.

@@ -335,6 +335,7 @@ fn fetch_all(
     record_path: &Utf8Path,
 ) -> Result<()> {
     // Cache-wide: fetches of different boards share trees and wait for each other.
+    layout::claim_cache(cache)?;
     let _lock = crate::stage::FileLock::acquire(cache, "another fetch using the cache")?;
     let mut record: BTreeMap<String, Fetched> = BTreeMap::new();
     for name in source_names(board, locals) {

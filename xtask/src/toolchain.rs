@@ -49,6 +49,7 @@ pub fn ensure_debian_sysroot(stage: &Stage, board: &Board, sysroot: &Utf8Path) -
     let version = debian_rustc_version()?;
     let root = sysroot.parent().context("sysroot has no parent")?;
     let cache = root.parent().context("sysroot has no parent")?;
+    layout::claim_cache(&layout::cache_dir())?;
     fs_err::create_dir_all(cache)?;
     let tmp = tempfile::tempdir_in(cache)?;
     let tmp_path = Utf8PathBuf::try_from(tmp.path().to_path_buf())?;
