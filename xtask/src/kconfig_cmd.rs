@@ -12,6 +12,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use kconfig::{Config, Fragment, MergeOptions, SymbolDiff, SymbolIndex, Value};
 
 use crate::board::{display_path, Board};
+use crate::stage::{follow_symlinks, FileLock};
 
 /// `cargo xtask kconfig ...`: read and edit config fragments.
 #[derive(Debug, clap::Args)]
@@ -197,6 +198,7 @@ impl Scope {
 
     fn set(&self, assignments: &[String], dry_run: bool) -> Result<()> {
         let path = self.fragment()?;
+        let _lock = edit_lock(&path)?;
         let mut config = read_config(&path)?;
         let index = self.symbols("symbols are not checked")?;
         let mut edits = Vec::new();
@@ -228,6 +230,7 @@ impl Scope {
 
     fn unset(&self, symbols: &[String], dry_run: bool, remove: bool) -> Result<()> {
         let path = self.fragment()?;
+        let _lock = edit_lock(&path)?;
         let mut config = read_config(&path)?;
         let index = self.symbols("symbols are not checked")?;
         let mut names = Vec::new();
@@ -474,6 +477,18 @@ fn check_known(index: &SymbolIndex, config: &Config, symbol: &str) -> Result<()>
 fn read_config(path: &Utf8Path) -> Result<Config> {
     let text = fs_err::read_to_string(path)?;
     Config::parse(&text).map_err(|e| anyhow::anyhow!("{}", e.in_file(display_path(path).as_str())))
+}
+
+/// Serialises edits of the file at `path` (through symlinks) for the whole
+/// read-edit-write: a lock on its folder, so concurrent `kconfig set`s each see the
+/// others' edits instead of overwriting them.
+fn edit_lock(path: &Utf8Path) -> Result<FileLock> {
+    let file = follow_symlinks(path)?;
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_str().is_empty() => dir.to_path_buf(),
+        _ => Utf8PathBuf::from("."),
+    };
+    FileLock::folder(&dir, &format!("another edit of {}", display_path(&file)))
 }
 
 /// Prints the diff of an edit and, unless `dry_run`, writes the file atomically.

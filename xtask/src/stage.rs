@@ -170,17 +170,45 @@ impl FileLock {
             .write(true)
             .open(&path)
             .with_context(|| format!("opening {path}"))?;
+        FileLock::take(file, &path, holder)
+    }
+
+    /// Locks the folder `dir` itself (no lock file is created in it), waiting as
+    /// [`FileLock::acquire`] does: for edits of files under version control.
+    pub fn folder(dir: &Utf8Path, holder: &str) -> Result<FileLock> {
+        let file = std::fs::File::open(dir).with_context(|| format!("opening {dir}"))?;
+        FileLock::take(file, dir, holder)
+    }
+
+    fn take(file: std::fs::File, path: &Utf8Path, holder: &str) -> Result<FileLock> {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 eprintln!("waiting for {holder} ({path})");
-                file.lock().with_context(|| format!("locking {path}"))?;
+                wait_for_lock(&file, path)?;
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("locking {path}"))
             }
         }
         Ok(FileLock { _file: file })
+    }
+}
+
+/// Polls `file`'s lock until it is free, giving up when Ctrl-C is pressed: a blocking
+/// `flock` would leave the interrupted command to run whenever the holder finishes.
+fn wait_for_lock(file: &std::fs::File, path: &Utf8Path) -> Result<()> {
+    loop {
+        if interrupted() {
+            bail!("interrupted while waiting for {path}");
+        }
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(50)),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("locking {path}"))
+            }
+        }
     }
 }
 
@@ -425,11 +453,14 @@ pub fn tail_lines(path: &Utf8Path, n: usize) -> String {
 
 /// Writes a file through a temp file in the same directory and a rename.
 ///
+/// A symlink is written through: its target is replaced, the link stays a link.
+///
 /// A file that exists keeps its mode; a new one gets `0666` less the umask, as
 /// `std::fs::write` would give it (a bare temp file would be `0600`). A file
 /// path without a folder is written in the current one.
 pub fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
+    let path = &follow_symlinks(path)?;
     let dir = match path.parent() {
         Some(dir) if !dir.as_str().is_empty() => dir,
         _ => Utf8Path::new("."),
@@ -451,6 +482,26 @@ pub fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path)
         .with_context(|| format!("replacing {path}"))?;
     Ok(())
+}
+
+/// The file a path names once every symlink at its end is followed (a link to a link,
+/// relative or absolute); `path` itself when it is not a symlink or does not exist.
+pub fn follow_symlinks(path: &Utf8Path) -> Result<Utf8PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match fs_err::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = Utf8PathBuf::try_from(fs_err::read_link(&path)?)
+                    .with_context(|| format!("{path} links to a non-UTF-8 path"))?;
+                path = match path.parent() {
+                    Some(dir) => dir.join(target),
+                    None => target,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    bail!("{path}: too many levels of symbolic links")
 }
 
 /// A command as a shell-like line, for logs and messages.
@@ -580,6 +631,24 @@ mod tests {
         std::fs::write(dir.join("by-std"), b"x").unwrap();
         write_atomic(&dir.join("ours"), b"x").unwrap();
         assert_eq!(mode(&dir.join("ours")), mode(&dir.join("by-std")));
+    }
+
+    #[test]
+    fn write_atomic_writes_through_a_chain_of_symlinks_and_keeps_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        fs_err::create_dir(dir.join("shared")).unwrap();
+        std::fs::write(dir.join("shared/real"), b"old").unwrap();
+        std::os::unix::fs::symlink("shared/real", dir.join("hop")).unwrap();
+        std::os::unix::fs::symlink(dir.join("hop"), dir.join("link")).unwrap();
+        write_atomic(&dir.join("link"), b"new").unwrap();
+        assert!(fs_err::symlink_metadata(dir.join("link"))
+            .unwrap()
+            .is_symlink());
+        assert!(fs_err::symlink_metadata(dir.join("hop"))
+            .unwrap()
+            .is_symlink());
+        assert_eq!(std::fs::read(dir.join("shared/real")).unwrap(), b"new");
     }
 
     #[test]

@@ -643,3 +643,61 @@ fn show_explains_values_the_fragment_asked_for_that_did_not_survive() {
         "#]],
     );
 }
+
+#[test]
+fn concurrent_sets_on_one_fragment_keep_every_edit() {
+    let sandbox = Sandbox::new();
+    let symbols = [
+        "DEVTMPFS",
+        "TMPFS",
+        "BLK_DEV_INITRD",
+        "RD_GZIP",
+        "RD_XZ",
+        "RD_ZSTD",
+        "RD_LZ4",
+        "MODULES",
+        "EXT4_FS",
+    ];
+    let src = sandbox.path("src");
+    let children: Vec<_> = symbols
+        .iter()
+        .map(|symbol| {
+            sandbox
+                .xtask()
+                .current_dir(sandbox.dir())
+                .args(["kconfig", "--board", BOARD, "--src", src.to_str().unwrap()])
+                .args(["set", &format!("{symbol}=y")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let fragment = sandbox.fragment();
+    let lost: Vec<_> = symbols
+        .iter()
+        .filter(|s| !fragment.contains(&format!("CONFIG_{s}=y\n")))
+        .collect();
+    assert!(lost.is_empty(), "edits lost: {lost:?}\n{fragment}");
+}
+
+#[test]
+fn set_on_a_symlinked_fragment_edits_the_target_and_keeps_the_link() {
+    let sandbox = Sandbox::new();
+    let link = sandbox.path(&format!("boards/{BOARD}/linux.config"));
+    sandbox.write("shared/common.config", "CONFIG_HZ=100\n");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("../../shared/common.config", &link).unwrap();
+    sandbox.run_with_src(&["set", "TMPFS=y"]);
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    check(
+        sandbox.read("shared/common.config"),
+        expect![[r#"
+            CONFIG_HZ=100
+            CONFIG_TMPFS=y
+        "#]],
+    );
+}
