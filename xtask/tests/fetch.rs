@@ -212,6 +212,7 @@ fn wrong_hash_is_rejected_and_leaves_nothing_in_the_cache() {
     check(
         sb.cache_listing(&redact),
         expect![[r#"
+            CACHEDIR.TAG
             downloads/
             downloads/busybox-1.35.0.tar.gz
             lock
@@ -277,6 +278,7 @@ fn right_hash_is_used_after_an_unreachable_mirror_and_a_corrupt_cached_download(
     check(
         sb.cache_listing(&redact),
         expect![[r#"
+            CACHEDIR.TAG
             downloads/
             downloads/busybox-1.35.0.tar.gz
             downloads/linux-6.1.999.tar.gz
@@ -332,6 +334,7 @@ fn tarball_declaring_another_version_is_rejected() {
     check(
         sb.cache_listing(&redact),
         expect![[r#"
+            CACHEDIR.TAG
             downloads/
             downloads/busybox-1.35.0.tar.gz
             downloads/linux-6.10.2.tar.gz
