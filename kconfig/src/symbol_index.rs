@@ -42,15 +42,16 @@ pub struct SymbolIndex {
     selectors: HashMap<String, Vec<Selector>>,
 }
 
-/// A file or folder of the tree could not be read.
+/// A file or folder of the tree could not be read. The message ends with the operating
+/// system's error, so it is not also given as [`std::error::Error::source`]: each cause
+/// is printed once.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {path}: {source}")]
+#[error("cannot read {path}: {error}")]
 pub struct ScanError {
     /// What could not be read.
     pub path: PathBuf,
     /// Why.
-    #[source]
-    pub source: std::io::Error,
+    pub error: std::io::Error,
 }
 
 impl SymbolIndex {
@@ -70,10 +71,10 @@ impl SymbolIndex {
         for entry in walk {
             let entry = entry.map_err(|e| {
                 let path = e.path().unwrap_or(root).to_path_buf();
-                let source = e
+                let error = e
                     .into_io_error()
                     .unwrap_or_else(|| std::io::Error::other("symlink loop"));
-                ScanError { path, source }
+                ScanError { path, error }
             })?;
             if !entry.file_type().is_file() {
                 continue;
@@ -85,9 +86,9 @@ impl SymbolIndex {
             if !kconfig && !embedded {
                 continue;
             }
-            let bytes = std::fs::read(entry.path()).map_err(|source| ScanError {
+            let bytes = std::fs::read(entry.path()).map_err(|error| ScanError {
                 path: entry.path().to_path_buf(),
-                source,
+                error,
             })?;
             let text = String::from_utf8_lossy(&bytes);
             let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());

@@ -194,7 +194,7 @@ fn gnu_pipeline(tree: &Path, compressor: &[&str]) -> Result<u64, Error> {
             return Err(Error::Io {
                 action: "benchmark pipeline failed at",
                 path: PathBuf::from(name),
-                source: std::io::Error::other(status.to_string()),
+                error: std::io::Error::other(status.to_string()),
             });
         }
     }

@@ -66,16 +66,17 @@ pub enum Error {
         /// What is wrong, and how to fix it.
         message: String,
     },
-    /// A host file or directory could not be read or written.
-    #[error("{action} {}: {source}", path.display())]
+    /// A host file or directory could not be read or written. The message ends with the
+    /// operating system's error, so it is not also given as [`std::error::Error::source`]:
+    /// each cause is printed once.
+    #[error("{action} {}: {error}", path.display())]
     Io {
         /// What was being done: "cannot read", "cannot write" ...
         action: &'static str,
         /// The host path involved.
         path: PathBuf,
         /// The operating system's error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// An archive given to [`crate::list`] is not a valid (compressed) newc archive.
     #[error("bad archive: {0}")]
@@ -107,10 +108,10 @@ impl Error {
     /// An I/O error on `path` while doing `action`.
     pub(crate) fn io(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
         let path = path.to_path_buf();
-        move |source| Error::Io {
+        move |error| Error::Io {
             action,
             path,
-            source,
+            error,
         }
     }
 }

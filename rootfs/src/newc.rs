@@ -136,7 +136,7 @@ pub(crate) fn write(tree: &Tree, mtime: u32) -> Result<Vec<u8>, Error> {
                     return Err(Error::Io {
                         action: "file changed size while packing",
                         path: path.clone(),
-                        source: std::io::Error::other(format!(
+                        error: std::io::Error::other(format!(
                             "expected {size} bytes, read {}",
                             out.len() - before
                         )),

@@ -60,7 +60,7 @@ pub fn pack(opts: &PackOptions, out: &Path) -> Result<PackReport, Error> {
     temp.persist(out).map_err(|e| Error::Io {
         action: "cannot write",
         path: out.to_path_buf(),
-        source: e.error,
+        error: e.error,
     })?;
     Ok(report)
 }

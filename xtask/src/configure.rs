@@ -119,7 +119,7 @@ fn make(board: &Board, pkg: &Package, target: &str) -> Command {
 /// Parses a config file, naming it in errors.
 pub fn read_config(path: &Utf8Path) -> Result<Config> {
     let text = fs_err::read_to_string(path)?;
-    Config::parse(&text).map_err(|e| anyhow::anyhow!("{}", e.in_file(path.as_str())))
+    Ok(Config::parse(&text).map_err(|e| e.in_file(path.as_str()))?)
 }
 
 /// Fails (or warns) for every value of `fragment` that `actual` lost, saying why.

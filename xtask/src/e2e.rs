@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::board::Board;
 use crate::configure::read_config;
 use crate::qemu::{boot_exec, Boot, BootRequest, Echo, ExecOptions, FileOverrides, Session};
-use crate::stage::{render_command, Ctx};
+use crate::stage::{render_command, render_error, Ctx};
 
 /// How long a boot may take to reach the prompt under TCG.
 const BOOT: Duration = Duration::from_secs(90);
@@ -757,7 +757,7 @@ fn kconfig_set_boots(ctx: &Ctx) -> Outcome {
             format!("exit {code}\n{out}\n{err}"),
         ));
     }
-    restored.map_err(|e| Failure::new("rebuild the real board", "success", format!("{e:#}")))
+    restored.map_err(|e| Failure::new("rebuild the real board", "success", render_error(&e)))
 }
 
 fn copy_dir(from: &Utf8Path, to: &Utf8Path) -> anyhow::Result<()> {

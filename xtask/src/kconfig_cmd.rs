@@ -476,7 +476,7 @@ fn check_known(index: &SymbolIndex, config: &Config, symbol: &str) -> Result<()>
 /// Reads and parses a config file; a bad line is reported as file:line:column.
 fn read_config(path: &Utf8Path) -> Result<Config> {
     let text = fs_err::read_to_string(path)?;
-    Config::parse(&text).map_err(|e| anyhow::anyhow!("{}", e.in_file(display_path(path).as_str())))
+    Ok(Config::parse(&text).map_err(|e| e.in_file(display_path(path).as_str()))?)
 }
 
 /// Serialises edits of the file at `path` (through symlinks) for the whole

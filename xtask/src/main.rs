@@ -79,7 +79,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", stage::render_error(&err));
             ExitCode::FAILURE
         }
     }

@@ -46,7 +46,7 @@ pub fn compression(board: &Board, args: &PackStageArgs) -> Result<Compression> {
         .as_deref()
         .unwrap_or(&board.spec.rootfs.compression);
     name.parse::<Compression>()
-        .map_err(|e| anyhow::anyhow!("--compression {name}: {e}"))
+        .with_context(|| format!("--compression {name}"))
 }
 
 /// `SOURCE_DATE_EPOCH`, else 0: the mtime of every archive entry.
@@ -74,8 +74,7 @@ pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
     let mut fp = Fingerprint::new("pack");
     fp.file(&board.manifest())?
         .text(&format!("{compression:?} {}", options.mtime));
-    let inputs =
-        rootfs::inputs(&options.manifest, &options.vars).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let inputs = rootfs::inputs(&options.manifest, &options.vars)?;
     for input in inputs {
         let input = Utf8PathBuf::try_from(input)?;
         if input.is_dir() {
@@ -91,8 +90,7 @@ pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
             display_path(&out),
             display_path(&board.manifest())
         ));
-        let report =
-            rootfs::pack(&options, out.as_std_path()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let report = rootfs::pack(&options, out.as_std_path())?;
         stage.log(&format!("{report:?}"));
         Ok(())
     })?;
@@ -129,7 +127,7 @@ pub fn command(ctx: &Ctx, args: PackArgs) -> Result<ExitCode> {
         Utf8PathBuf::from(list)
     };
     let bytes = fs_err::read(&path)?;
-    let entries = rootfs::list(&bytes).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    let entries = rootfs::list(&bytes).with_context(|| path.to_string())?;
     print!("{}", rootfs::render_listing(&entries));
     Ok(ExitCode::SUCCESS)
 }

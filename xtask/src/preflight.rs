@@ -65,11 +65,11 @@ pub fn check(ctx: &Ctx, initrd: &Utf8Path, cmdline: &str) -> Result<()> {
     require_y(board, &config, "DEVTMPFS", "init mounts devtmpfs on /dev")?;
     check_console(board, cmdline)?;
     let bytes = fs_err::read(initrd)?;
-    let compression = Compression::detect(&bytes).map_err(|e| anyhow::anyhow!("{initrd}: {e}"))?;
+    let compression = Compression::detect(&bytes).with_context(|| initrd.to_string())?;
     if let Some(compression) = compression {
         check_compression(board, compression)?;
     }
-    let entries = rootfs::list(&bytes).map_err(|e| anyhow::anyhow!("{initrd}: {e}"))?;
+    let entries = rootfs::list(&bytes).with_context(|| initrd.to_string())?;
     let init = entries.iter().find(|e| e.name == "init").with_context(|| {
         format!(
             "{initrd} has no /init: add it to {}",

@@ -391,22 +391,17 @@ impl Stage {
         self.end(Outcome::Skipped, output)
     }
 
-    /// Ends a stage with an error: prints the end of its log and where the log is.
+    /// Ends a stage with an error: the error keeps its causes, with a [`StageFailed`]
+    /// context naming the stage and holding the end of its log.
     pub fn failed(self, err: anyhow::Error) -> anyhow::Error {
-        let name = self.name.clone();
-        let log_path = self.log_path.clone();
         self.progress
-            .finish(&name, Outcome::Failed, self.started.elapsed());
-        let tail = tail_lines(&log_path, 25);
-        let mut msg = format!("stage `{name}` failed: {err:#}");
-        if !tail.is_empty() {
-            msg.push_str(&format!(
-                "\n--- last lines of {} ---\n{tail}",
-                display_path(&log_path)
-            ));
-        }
-        msg.push_str(&format!("\nfull log: {log_path}"));
-        anyhow::anyhow!(msg)
+            .finish(&self.name, Outcome::Failed, self.started.elapsed());
+        let tail = tail_lines(&self.log_path, 25);
+        err.context(StageFailed {
+            stage: self.name,
+            log: self.log_path,
+            tail,
+        })
     }
 
     fn end(self, outcome: Outcome, output: Option<Utf8PathBuf>) -> Report {
@@ -419,6 +414,41 @@ impl Stage {
             output,
         }
     }
+}
+
+/// The context a failed stage adds to its error: which stage, and the end of its log,
+/// which [`render_error`] shows after the causes.
+#[derive(Debug)]
+pub struct StageFailed {
+    /// Stage name.
+    pub stage: String,
+    /// The stage's log file.
+    pub log: Utf8PathBuf,
+    /// Its last lines.
+    pub tail: String,
+}
+
+impl std::fmt::Display for StageFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stage `{}` failed", self.stage)
+    }
+}
+
+/// An error as the user reads it: its causes on one line (`{:#}`), then, when a stage
+/// failed, the last lines of that stage's log and where the full log is.
+pub fn render_error(err: &anyhow::Error) -> String {
+    let mut text = format!("{err:#}");
+    if let Some(failed) = err.downcast_ref::<StageFailed>() {
+        if !failed.tail.is_empty() {
+            text.push_str(&format!(
+                "\n--- last lines of {} ---\n{}",
+                display_path(&failed.log),
+                failed.tail
+            ));
+        }
+        text.push_str(&format!("\nfull log: {}", failed.log));
+    }
+    text
 }
 
 /// Runs `body` as stage `name`: skip when fresh, record on success, explain on failure.
@@ -622,6 +652,25 @@ mod tests {
 
     fn mode(path: &Utf8Path) -> u32 {
         fs_err::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn a_failed_stage_keeps_its_causes_and_shows_its_log_tail_after_them() {
+        let err = anyhow::Error::new(std::io::Error::other("disk full"))
+            .context("writing initramfs.cpio")
+            .context(StageFailed {
+                stage: "pack".into(),
+                log: "/w/target/minilinux/b/logs/pack.log".into(),
+                tail: "line 1\nline 2".into(),
+            });
+        assert!(err.downcast_ref::<std::io::Error>().is_some());
+        expect_test::expect![[r#"
+            stage `pack` failed: writing initramfs.cpio: disk full
+            --- last lines of /w/target/minilinux/b/logs/pack.log ---
+            line 1
+            line 2
+            full log: /w/target/minilinux/b/logs/pack.log"#]]
+        .assert_eq(&render_error(&err));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::process::{Command, ExitCode, Stdio};
 use crate::board::{Board, DEFAULT_BOARD};
 use crate::e2e::{self, Failure};
 use crate::layout;
-use crate::stage::{render_command, Ctx};
+use crate::stage::{render_command, render_error, Ctx};
 use crate::{pipeline, setup};
 
 /// Options of `cargo xtask test`.
@@ -112,7 +112,7 @@ pub fn run(ctx: &Ctx, every_board: bool, args: &TestArgs) -> Result<ExitCode> {
             Failure::new(
                 "cargo xtask all --no-boot",
                 "the pipeline builds",
-                format!("{e:#}"),
+                render_error(&e),
             )
         })
     };
@@ -157,7 +157,7 @@ pub fn run(ctx: &Ctx, every_board: bool, args: &TestArgs) -> Result<ExitCode> {
                 Failure::new(
                     &format!("cargo xtask --board {name} all --no-boot"),
                     "the pipeline builds",
-                    format!("{e:#}"),
+                    render_error(&e),
                 )
             });
             run_e2e(&ctx, built, args, &mut tally);

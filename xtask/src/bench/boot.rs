@@ -327,7 +327,7 @@ fn reference_initramfs(
         compression: crate::pack::compression(board, &Default::default())?,
         mtime: 0,
     };
-    let (_, archive) = rootfs::pack_to_memory(&options).map_err(anyhow::Error::new)?;
+    let (_, archive) = rootfs::pack_to_memory(&options)?;
     let out = dir.join("reference-initramfs");
     fs_err::write(&out, archive)?;
     Ok(out)

@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     let mut variants = vec![
         Variant::new("rootfs (gzip)", || {
             let start = Instant::now();
-            let (_, archive) = rootfs::pack_to_memory(&options).map_err(anyhow::Error::new)?;
+            let (_, archive) = rootfs::pack_to_memory(&options)?;
             Ok(Run {
                 time: start.elapsed(),
                 archive,
@@ -88,7 +88,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     };
     let entries = |runs: &[Run]| -> Result<Value> {
         let archive = runs.first().map_or(&[][..], |r| &r.archive[..]);
-        let listed = rootfs::list(archive).map_err(anyhow::Error::new)?;
+        let listed = rootfs::list(archive)?;
         Ok(Value::Count {
             value: listed.len() as u64,
         })
@@ -156,7 +156,7 @@ fn stage_tree(options: &PackOptions, tree: &Utf8Path) -> Result<Vec<String>> {
         compression: Compression::None,
         ..options.clone()
     };
-    let (report, archive) = rootfs::pack_to_memory(&raw).map_err(anyhow::Error::new)?;
+    let (report, archive) = rootfs::pack_to_memory(&raw)?;
     fs_err::create_dir_all(tree)?;
     let mut cpio = Command::new("cpio")
         .current_dir(tree)
