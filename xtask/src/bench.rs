@@ -18,7 +18,7 @@ pub use cli::{run, BenchArgs};
 /// Runs the boot part once per variant with its files in `dir`, for the end-to-end
 /// suite: every variant must reach its prompt. Returns each row as `measure | baseline
 /// tool`, then the notes; the times are not checked.
-pub fn boot_smoke(ctx: &crate::stage::Ctx, dir: &camino::Utf8Path) -> anyhow::Result<Vec<String>> {
+pub fn boot_smoke(ctx: &crate::engine::Ctx, dir: &camino::Utf8Path) -> anyhow::Result<Vec<String>> {
     let plan = samples::Plan {
         runs: 1,
         min_runs: 1,

@@ -243,6 +243,11 @@ impl Board {
         layout::target_dir().join("minilinux").join(&self.name)
     }
 
+    /// What `fetch` recorded about each source tree: `fetch.toml`.
+    pub fn fetch_record(&self) -> Utf8PathBuf {
+        self.out_dir().join("fetch.toml")
+    }
+
     /// Kernel source tree (a symlink made by `fetch`).
     pub fn kernel_src(&self) -> Utf8PathBuf {
         self.out_dir().join("src/linux")
@@ -346,9 +351,4 @@ fn check_name(name: &str) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// A path relative to the workspace root when it is inside it, for messages.
-pub fn display_path(path: &Utf8Path) -> &Utf8Path {
-    path.strip_prefix(layout::workspace_root()).unwrap_or(path)
 }

@@ -9,8 +9,9 @@ use std::process::Command;
 
 use crate::board::Board;
 use crate::distcc::Distcc;
+use crate::engine::{run_stage, write_atomic, Ctx, Fingerprint, Report, Stage};
+use crate::fetched;
 use crate::layout;
-use crate::stage::{run_stage, write_atomic, Ctx, Fingerprint, Report, Stage};
 use crate::uimage;
 
 /// Options of `cargo xtask build`.
@@ -133,7 +134,7 @@ fn compiler_version(board: &Board) -> String {
 fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-linux");
-    fp.source(board, "linux")?
+    fp.source("linux", fetched::identity(board, "linux")?.as_deref())
         .text(&config_assignments(&board.kernel_config())?)
         .text(&board.spec.kernel.targets.join(" "))
         .text(&compiler_version(board))
@@ -185,7 +186,7 @@ fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report
 fn busybox(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-busybox");
-    fp.source(board, "busybox")?
+    fp.source("busybox", fetched::identity(board, "busybox")?.as_deref())
         .text(&config_assignments(&board.busybox_config())?)
         .text(&compiler_version(board))
         .text(&args.ccache.to_string());

@@ -10,8 +10,11 @@ use camino::Utf8Path;
 use kconfig::{Config, Fragment, MergeOptions, SymbolIndex};
 use std::process::Command;
 
-use crate::board::{display_path, Board};
-use crate::stage::{run_stage, write_atomic, Ctx, Fingerprint, Report, Stage};
+use crate::board::Board;
+use crate::fetched;
+
+use crate::engine::{run_stage, write_atomic, Ctx, Fingerprint, Report, Stage};
+use crate::layout::display_path;
 
 /// Options of `cargo xtask configure`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -70,7 +73,7 @@ fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
     let board = &ctx.board;
     let config_path = pkg.build.join(".config");
     let mut fp = Fingerprint::new(pkg.stage);
-    fp.source(board, pkg.source)?
+    fp.source(pkg.source, fetched::identity(board, pkg.source)?.as_deref())
         .file(&pkg.fragment)?
         .text(pkg.defconfig)
         .text(pkg.arch.unwrap_or(""))

@@ -15,6 +15,8 @@ use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::process::Command;
 
+use crate::engine::symlink_atomic;
+
 /// A checked distcc host list and the distcc that will use it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Distcc {
@@ -67,7 +69,7 @@ impl Distcc {
             make.env("CCACHE_PREFIX", &self.program);
             return Ok(());
         }
-        link(&masquerade.join(compiler), &self.program)?;
+        symlink_atomic(&self.program, &masquerade.join(compiler))?;
         let path = std::env::var("PATH").unwrap_or_default();
         make.env("PATH", format!("{masquerade}:{path}"));
         Ok(())
@@ -80,20 +82,6 @@ impl Distcc {
             self.hosts, self.slots
         )
     }
-}
-
-/// Makes `path` a symlink to `target`, replacing (atomically) whatever was there.
-fn link(path: &Utf8Path, target: &Utf8Path) -> Result<()> {
-    if std::fs::read_link(path).is_ok_and(|t| t == target) {
-        return Ok(());
-    }
-    let dir = path.parent().context("masquerade link has no parent")?;
-    fs_err::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().unwrap_or("compiler")));
-    let _ = fs_err::remove_file(&tmp);
-    std::os::unix::fs::symlink(target, &tmp).with_context(|| format!("creating {tmp}"))?;
-    fs_err::rename(&tmp, path)?;
-    Ok(())
 }
 
 /// The job slots `distcc -j` printed for `hosts`, or distcc's complaint about them
@@ -240,7 +228,7 @@ make: the words failed to distribute in a file name are not distcc's
         let mut out = format!(
             "{} {}\n",
             envs.join(" "),
-            crate::stage::render_command(&make)
+            crate::render::render_command(&make)
         );
         let link = masquerade.join("arm-linux-gnueabi-gcc");
         match std::fs::read_link(&link) {
@@ -273,19 +261,6 @@ make: the words failed to distribute in a file name are not distcc's
                 CCACHE_PREFIX="/usr/bin/distcc" DISTCC_HOSTS="127.0.0.1:3632/2 192.168.1.5/8" make -C src 'CC=ccache arm-linux-gnueabi-gcc'
                 no link
             "#]],
-        );
-    }
-
-    #[test]
-    fn an_existing_link_is_replaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = Utf8PathBuf::try_from(dir.path().join("gcc")).unwrap();
-        link(&path, Utf8Path::new("/old/distcc")).unwrap();
-        link(&path, Utf8Path::new("/usr/bin/distcc")).unwrap();
-        link(&path, Utf8Path::new("/usr/bin/distcc")).unwrap();
-        assert_eq!(
-            std::fs::read_link(&path).unwrap(),
-            std::path::Path::new("/usr/bin/distcc")
         );
     }
 }

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use crate::board::Board;
 use crate::configure::read_config;
+use crate::engine::{files_under, render_error, Ctx};
 use crate::qemu::{boot_exec, Boot, BootRequest, Echo, ExecOptions, FileOverrides, Session};
-use crate::stage::{render_command, render_error, Ctx};
+use crate::render::render_command;
 
 /// How long a boot may take to reach the prompt under TCG.
 const BOOT: Duration = Duration::from_secs(90);
@@ -680,17 +681,22 @@ fn pack_reproducible(ctx: &Ctx) -> Outcome {
 }
 
 fn kconfig_round_trip(ctx: &Ctx) -> Outcome {
-    let mut files = Vec::new();
     let kernel = ctx.board.kernel_src().join("arch");
-    for arch in std::fs::read_dir(&kernel).into_iter().flatten().flatten() {
-        collect_files(&arch.path().join("configs"), &mut files);
+    let arches = fs_err::read_dir(&kernel)
+        .map_err(|e| Failure::new("list arches", "the fetched kernel tree", e.to_string()))?;
+    let mut folders: Vec<Utf8PathBuf> = arches
+        .flatten()
+        .filter_map(|arch| Utf8PathBuf::try_from(arch.path().join("configs")).ok())
+        .collect();
+    folders.push(ctx.board.busybox_src().join("configs"));
+    let mut files = Vec::new();
+    for folder in folders.iter().filter(|f| f.is_dir()) {
+        let found = files_under(folder)
+            .map_err(|e| Failure::new("list defconfigs", "a readable tree", format!("{e:#}")))?;
+        files.extend(found);
     }
-    collect_files(
-        &ctx.board.busybox_src().join("configs").into_std_path_buf(),
-        &mut files,
-    );
-    files.push(ctx.board.kernel_config().into());
-    files.push(ctx.board.busybox_config().into());
+    files.push(ctx.board.kernel_config());
+    files.push(ctx.board.busybox_config());
     if files.len() < 100 {
         return Err(Failure::new(
             "list defconfigs",
@@ -706,14 +712,14 @@ fn kconfig_round_trip(ctx: &Ctx) -> Outcome {
         {
             Ok(text) => text,
             Err(e) => {
-                bad.push(format!("{}: {e:#}", f.display()));
+                bad.push(format!("{f}: {e:#}"));
                 continue;
             }
         };
         match kconfig::Config::parse(&text) {
             Ok(config) if config.to_string() == text => {}
-            Ok(_) => bad.push(format!("{}: printed back differently", f.display())),
-            Err(e) => bad.push(format!("{}: {e}", f.display())),
+            Ok(_) => bad.push(format!("{f}: printed back differently")),
+            Err(e) => bad.push(format!("{f}: {e}")),
         }
     }
     if !bad.is_empty() {
@@ -773,16 +779,4 @@ fn copy_dir(from: &Utf8Path, to: &Utf8Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Every file under `dir`, recursively (arch/*/configs has fragment folders).
-fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_files(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
 }

@@ -15,17 +15,18 @@
 
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::process::Command;
 
 use crate::board::{Board, SourceSpec};
-use crate::layout;
-use crate::stage::{
-    hex, interrupted, run_stage, write_atomic, Ctx, Fingerprint, Outcome, Report, Stage,
+use crate::engine::{
+    hex, interrupted, run_stage, symlink_atomic, write_atomic, Ctx, Fingerprint, Outcome, Report,
+    Stage,
 };
+use crate::fetched::Fetched;
+use crate::layout;
 
 /// Options of `cargo xtask fetch`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -175,68 +176,6 @@ pub fn version_matches(declared: &str, found: &str) -> bool {
     declared.len() <= found.len() && declared.iter().zip(&found).all(|(d, f)| d == f)
 }
 
-/// What a source tree is and where it came from: one table of `fetch.toml`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fetched {
-    /// `url`, `debian-installed`, `debian-archive` or `local`.
-    pub route: String,
-    /// Whether the tree was already in the cache (its origin is the recorded route).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub cached: bool,
-    /// The URL the tarball came from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The Debian package the tarball came from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package: Option<String>,
-    /// That package's version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_version: Option<String>,
-    /// The tarball that was unpacked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tarball: Option<Utf8PathBuf>,
-    /// Its sha256.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-    /// The version the tree's Makefile declares.
-    pub version: String,
-    /// The source tree.
-    pub tree: Utf8PathBuf,
-    /// A local tree's file count and newest change ([`tree_signature`]): editing it
-    /// changes this, and with it what the build stages see.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
-}
-
-impl Fetched {
-    /// What the build stages chain on: the tarball's sha256 (a local tree's signature),
-    /// the version and where the tree is. Not the route, URL, package or whether it was
-    /// cached: the same tarball from another mirror is the same tree.
-    pub fn identity(&self) -> String {
-        format!(
-            "sha256={} signature={} version={} tree={}",
-            self.sha256.as_deref().unwrap_or("-"),
-            self.signature.as_deref().unwrap_or("-"),
-            self.version,
-            self.tree
-        )
-    }
-}
-
-/// The source `name` as the board's last fetch recorded it in `fetch.toml`, or `None`
-/// before the first fetch.
-pub fn recorded(board: &Board, name: &str) -> Result<Option<Fetched>> {
-    let path = board.out_dir().join("fetch.toml");
-    let text = match fs_err::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let mut record: BTreeMap<String, Fetched> = toml::from_str(&text)
-        .with_context(|| format!("{path}: not a fetch record: run `cargo xtask fetch`"))?;
-    Ok(record.remove(name))
-}
-
 /// Runs the fetch stage.
 pub fn run(ctx: &Ctx, args: &FetchArgs) -> Result<Report> {
     let board = &ctx.board;
@@ -253,7 +192,7 @@ pub fn run(ctx: &Ctx, args: &FetchArgs) -> Result<Report> {
             .text(shown.as_str())
             .text(&tree_signature(&shown));
     }
-    let record_path = board.out_dir().join("fetch.toml");
+    let record_path = board.fetch_record();
     let links: Vec<Utf8PathBuf> = source_names(board, &locals)
         .iter()
         .map(|n| link_path(board, n))
@@ -336,7 +275,7 @@ fn fetch_all(
 ) -> Result<()> {
     // Cache-wide: fetches of different boards share trees and wait for each other.
     layout::claim_cache(cache)?;
-    let _lock = crate::stage::FileLock::acquire(cache, "another fetch using the cache")?;
+    let _lock = crate::engine::FileLock::acquire(cache, "another fetch using the cache")?;
     let mut record: BTreeMap<String, Fetched> = BTreeMap::new();
     for name in source_names(board, locals) {
         let spec = board.spec.sources.get(&name);
@@ -356,7 +295,7 @@ fn fetch_all(
             "{name}: {} {} -> {}",
             fetched.route, fetched.version, fetched.tree
         ));
-        link_atomic(&fetched.tree, &link_path(board, &name))?;
+        symlink_atomic(&fetched.tree, &link_path(board, &name))?;
         record.insert(name, fetched);
     }
     let text = format!(
@@ -748,17 +687,6 @@ fn single_top_dir(dir: &Utf8Path) -> Result<Utf8PathBuf> {
     }
 }
 
-/// Points `link` at `target`, replacing what was there in one rename.
-fn link_atomic(target: &Utf8Path, link: &Utf8Path) -> Result<()> {
-    let dir = link.parent().context("link has no parent")?;
-    fs_err::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp", link.file_name().unwrap_or("link")));
-    remove_any(&tmp)?;
-    std::os::unix::fs::symlink(target, &tmp).with_context(|| format!("creating symlink {tmp}"))?;
-    fs_err::rename(&tmp, link)?;
-    Ok(())
-}
-
 /// Lower-case hex sha256 of a file.
 pub fn sha256_file(path: &Utf8Path) -> Result<String> {
     let mut file = fs_err::File::open(path)?;
@@ -790,43 +718,6 @@ impl Drop for RemoveOnDrop {
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};
-
-    #[test]
-    fn a_trees_identity_leaves_out_where_its_tarball_came_from() {
-        let from_url = Fetched {
-            route: "url".into(),
-            url: Some("https://cdn.example/linux-6.1.187.tar.xz".into()),
-            tarball: Some("/cache/downloads/linux-6.1.187.tar.xz".into()),
-            sha256: Some("1b6e79".into()),
-            version: "6.1.187".into(),
-            tree: "/cache/src/linux-6.1-1b6e79".into(),
-            ..Fetched::default()
-        };
-        let from_mirror_cached = Fetched {
-            cached: true,
-            url: Some("https://mirror.example/linux-6.1.187.tar.xz".into()),
-            ..from_url.clone()
-        };
-        assert_eq!(from_url.identity(), from_mirror_cached.identity());
-        expect!["sha256=1b6e79 signature=- version=6.1.187 tree=/cache/src/linux-6.1-1b6e79"]
-            .assert_eq(&from_url.identity());
-        let other_tarball = Fetched {
-            sha256: Some("cacdc3".into()),
-            ..from_url.clone()
-        };
-        assert_ne!(from_url.identity(), other_tarball.identity());
-        let local = |signature: &str| Fetched {
-            route: "local".into(),
-            signature: Some(signature.into()),
-            version: "6.1.5".into(),
-            tree: "/src/linux".into(),
-            ..Fetched::default()
-        };
-        assert_ne!(
-            local("2 files, newest 1").identity(),
-            local("3 files, newest 2").identity()
-        );
-    }
 
     fn spec(toml_text: &str) -> SourceSpec {
         toml::from_str(toml_text).expect("test spec parses")

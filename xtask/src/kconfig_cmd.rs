@@ -11,8 +11,10 @@ use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use kconfig::{Config, Fragment, MergeOptions, SymbolDiff, SymbolIndex, Value};
 
-use crate::board::{display_path, Board};
-use crate::stage::{follow_symlinks, FileLock};
+use crate::board::Board;
+
+use crate::engine::{follow_symlinks, FileLock};
+use crate::layout::display_path;
 
 /// `cargo xtask kconfig ...`: read and edit config fragments.
 #[derive(Debug, clap::Args)]
@@ -435,7 +437,7 @@ fn merge(
     }
     match output {
         Some(out) => {
-            crate::stage::write_atomic(out, merged.config.to_string().as_bytes())?;
+            crate::engine::write_atomic(out, merged.config.to_string().as_bytes())?;
             eprintln!(
                 "merged {} fragment(s) onto {} into {} ({} redefinition(s))",
                 fragments.len(),
@@ -514,7 +516,7 @@ fn write_edited(path: &Utf8Path, config: &Config, dry_run: bool) -> Result<()> {
         eprintln!("dry run: {shown} not written");
         return Ok(());
     }
-    crate::stage::write_atomic(path, new.as_bytes())
+    crate::engine::write_atomic(path, new.as_bytes())
 }
 
 /// Colour only for a person at a terminal, and never with `NO_COLOR`.

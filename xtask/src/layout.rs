@@ -78,6 +78,11 @@ pub fn is_marked_cache(dir: &Utf8Path) -> bool {
         .is_ok_and(|text| text.lines().nth(1) == CACHE_TAG_TEXT.lines().nth(1))
 }
 
+/// A path relative to the workspace root when it is inside it, for messages.
+pub fn display_path(path: &Utf8Path) -> &Utf8Path {
+    path.strip_prefix(workspace_root()).unwrap_or(path)
+}
+
 /// The full path of `program` on `PATH`, if it is there.
 pub fn which(program: &str) -> Option<Utf8PathBuf> {
     let path = std::env::var("PATH").ok()?;

@@ -10,15 +10,17 @@ mod configure;
 mod distcc;
 mod e2e;
 mod elf;
+mod engine;
 mod fetch;
+mod fetched;
 mod kconfig_cmd;
 mod layout;
 mod pack;
 mod pipeline;
 mod preflight;
 mod qemu;
+mod render;
 mod setup;
-mod stage;
 mod test;
 mod toolchain;
 mod uimage;
@@ -27,7 +29,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 use board::{Board, DEFAULT_BOARD};
-use stage::Ctx;
+use engine::Ctx;
 
 /// Build a minimal Linux system and boot it in QEMU.
 #[derive(Debug, Parser)]
@@ -75,11 +77,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    stage::install_interrupt_handler();
+    engine::install_interrupt_handler();
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", stage::render_error(&err));
+            eprintln!("error: {}", engine::render_error(&err));
             ExitCode::FAILURE
         }
     }

@@ -1,14 +1,16 @@
 //! `pack`: the initramfs from the board's manifest and the build outputs.
 
 use anyhow::{bail, Context, Result};
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 use rootfs::Compression;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::board::{display_path, Board};
-use crate::stage::{run_stage, Ctx, Fingerprint, Report};
+use crate::board::Board;
+
+use crate::engine::{run_stage, symlink_atomic, Ctx, Fingerprint, Report};
+use crate::layout::display_path;
 
 /// Options of the pack stage, shared with `all`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -94,18 +96,10 @@ pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
         stage.log(&format!("{report:?}"));
         Ok(())
     })?;
-    point_current_at(&current, &out)?;
+    // `initramfs` -> `initramfs.cpio.<ext>`, relative: the folder may move.
+    let name = out.file_name().context("initramfs has no file name")?;
+    symlink_atomic(Utf8Path::new(name), &current)?;
     Ok(report)
-}
-
-/// `initramfs` -> `initramfs.cpio.<ext>`, replaced atomically.
-fn point_current_at(link: &camino::Utf8Path, target: &camino::Utf8Path) -> Result<()> {
-    let name = target.file_name().context("initramfs has no file name")?;
-    let tmp = link.with_extension("tmp-link");
-    let _ = fs_err::remove_file(&tmp);
-    std::os::unix::fs::symlink(name, &tmp).with_context(|| format!("creating {tmp}"))?;
-    fs_err::rename(&tmp, link)?;
-    Ok(())
 }
 
 /// `cargo xtask pack`: pack, or with `--list`, list an archive.

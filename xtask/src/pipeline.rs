@@ -3,8 +3,10 @@
 use anyhow::{bail, Context, Result};
 use std::process::ExitCode;
 
-use crate::board::{display_path, Board};
-use crate::stage::{print_summary, BoardLock, Ctx, FileLock, Report};
+use crate::board::Board;
+
+use crate::engine::{print_summary, BoardLock, Ctx, FileLock, Report};
+use crate::layout::display_path;
 use crate::{build, configure, fetch, pack, qemu, setup};
 
 /// Options of `cargo xtask all`: those of every stage it runs.

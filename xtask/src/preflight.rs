@@ -6,10 +6,12 @@ use camino::Utf8Path;
 use kconfig::{Config, Tristate, Value};
 use rootfs::Compression;
 
-use crate::board::{display_path, Board};
+use crate::board::Board;
+
 use crate::configure::read_config;
 use crate::elf::Elf;
-use crate::stage::Ctx;
+use crate::engine::Ctx;
+use crate::layout::display_path;
 
 /// The built kernel's `.config`, or an error saying to configure first.
 fn kernel_config(board: &Board) -> Result<Config> {

@@ -12,9 +12,10 @@ use std::collections::BTreeSet;
 use std::process::{Command, ExitCode};
 
 use crate::board::Board;
+use crate::engine::interrupted;
 use crate::layout;
 use crate::layout::which;
-use crate::stage::{human_size, interrupted, render_command};
+use crate::render::{human_size, render_command};
 
 /// Options of `cargo xtask setup`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -663,7 +664,7 @@ fn apply(plan: &Plan) -> Result<()> {
                     bail!("`{}` failed ({status})", step.render(false));
                 }
             }
-            Step::Write { path, text } => crate::stage::write_atomic(path, text.as_bytes())?,
+            Step::Write { path, text } => crate::engine::write_atomic(path, text.as_bytes())?,
         }
     }
     if !plan.manual.is_empty() {

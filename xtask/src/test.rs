@@ -12,8 +12,9 @@ use std::process::{Command, ExitCode, Stdio};
 
 use crate::board::{Board, DEFAULT_BOARD};
 use crate::e2e::{self, Failure};
+use crate::engine::{render_error, Ctx};
 use crate::layout;
-use crate::stage::{render_command, render_error, Ctx};
+use crate::render::render_command;
 use crate::{pipeline, setup};
 
 /// Options of `cargo xtask test`.

@@ -6,8 +6,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use std::process::Command;
 
 use crate::board::Board;
+use crate::engine::Stage;
 use crate::layout;
-use crate::stage::Stage;
 
 /// Where the private sysroot for the board's target lives: `<sysroot>` such that
 /// `<sysroot>/lib/rustlib/<target>/lib` holds the target's std. Nothing is downloaded.

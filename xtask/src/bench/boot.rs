@@ -14,8 +14,8 @@ use super::gen_init_cpio::{self, render_list, ListEntry};
 use super::pipe::run_pipeline;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
+use crate::engine::Ctx;
 use crate::qemu::{Boot, BootRequest, FileOverrides, Session};
-use crate::stage::Ctx;
 
 /// The seed recipe's `/init` (see the note at its top).
 const SEED_INIT: &str = include_str!("seed_init.sh");
@@ -240,7 +240,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     ));
     notes.push(format!(
         "qemu: `{}`",
-        crate::stage::render_command(&ours.command())
+        crate::render::render_command(&ours.command())
     ));
     Ok(Section {
         name: "boot".into(),
@@ -399,7 +399,7 @@ fn seed_layout(busybox: &Utf8Path, init: &Utf8Path, rcs: &Utf8Path) -> Vec<ListE
 }
 
 fn human(path: &Utf8Path) -> Result<String> {
-    Ok(crate::stage::human_size(fs_err::metadata(path)?.len()))
+    Ok(crate::render::human_size(fs_err::metadata(path)?.len()))
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use std::process::Command;
 use super::report::{Host, Report, Section};
 use super::samples::Plan;
 use super::{boot, kconfig_merge, noop, pack};
-use crate::board::display_path;
+use crate::engine::{write_atomic, Ctx};
 use crate::layout;
-use crate::stage::{write_atomic, Ctx};
+use crate::layout::display_path;
 
 /// The parts, in the order they run, each a function producing one section.
 const PARTS: [(&str, PartFn); 4] = [

@@ -10,7 +10,7 @@ use super::cli::require;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
 use crate::board::Board;
-use crate::stage::Ctx;
+use crate::engine::Ctx;
 
 /// Sizes of the fragments cut from the `allyesconfig`; the whole of it is the third one.
 const SMALL_FRAGMENTS: [usize; 2] = [10, 300];

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use super::cli::require;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
+use crate::engine::{BoardLock, Ctx};
 use crate::layout;
-use crate::stage::{render_command, BoardLock, Ctx};
+use crate::render::render_command;
 
 /// The target for a no-op rebuild.
 const TARGET: Target = Target::OursAtMost { seconds: 0.5 };

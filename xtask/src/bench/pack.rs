@@ -13,7 +13,7 @@ use super::gen_init_cpio::{self, list_tree, render_list};
 use super::pipe::run_pipeline;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
-use crate::stage::Ctx;
+use crate::engine::Ctx;
 
 /// One packing run: how long it took and what it wrote.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 
-use crate::stage::render_command;
+use crate::render::render_command;
 
 /// Runs `commands` with each one's stdout on the next one's stdin; returns the last one's
 /// stdout. Fails if any of them fails, naming the last that did (as a shell's pipeline

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::samples::Stats;
-use crate::stage::human_size;
+use crate::render::human_size;
 
 /// Everything one `cargo xtask bench` measured.
 #[derive(Debug, Clone, Serialize)]

@@ -101,7 +101,7 @@ pub fn interleave<S>(plan: &Plan, variants: &mut [Variant<'_, S>]) -> Result<Vec
             if round >= plan.min_runs.max(1) && spent[i] >= plan.budget {
                 continue;
             }
-            if crate::stage::interrupted() {
+            if crate::engine::interrupted() {
                 bail!("interrupted");
             }
             let start = Instant::now();

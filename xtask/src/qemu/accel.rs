@@ -145,7 +145,7 @@ pub fn probe_summary(board: &Board) -> String {
                 Ok(()) => "KVM worked".to_string(),
                 Err(reason) => format!("KVM failed: {reason}"),
             },
-            crate::board::display_path(&path)
+            crate::layout::display_path(&path)
         ),
         None => "none yet: the first boot probes KVM".to_string(),
     }
@@ -156,7 +156,7 @@ fn note(verdict: &Result<(), String>, cached: Option<&Utf8Path>) -> String {
     let when = match cached {
         Some(path) => format!(
             " (probed earlier; delete {} to probe again)",
-            crate::board::display_path(path)
+            crate::layout::display_path(path)
         ),
         None => String::new(),
     };
@@ -216,7 +216,7 @@ fn choose_kvm(
             if let Some(dir) = path.parent() {
                 fs_err::create_dir_all(dir)?;
             }
-            crate::stage::write_atomic(path, verdict.render().as_bytes())
+            crate::engine::write_atomic(path, verdict.render().as_bytes())
                 .with_context(|| format!("recording the KVM probe in {path}"))?;
             (verdict.result, None)
         }

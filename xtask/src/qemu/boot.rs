@@ -7,7 +7,8 @@ use std::process::Command;
 
 use super::accel::{self, Accel};
 use super::cmdline::{compose, init_params, BuiltinCmdline, CmdlineMode};
-use crate::board::{display_path, Board, QemuSpec};
+use crate::board::{Board, QemuSpec};
+use crate::layout::display_path;
 
 /// Files given on the command line instead of the board's build outputs.
 #[derive(Debug, Clone, Default)]
@@ -303,7 +304,7 @@ pub fn test_boot(test: &str, request: BootRequest) -> Option<Boot> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stage::render_command;
+    use crate::render::render_command;
     use expect_test::expect;
 
     fn versatilepb_boot(append: Option<&str>, dtb: bool) -> Boot {

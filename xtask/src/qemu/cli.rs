@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::boot::{Boot, BootRequest, FileOverrides};
 use super::exec::{boot_exec, Echo, ExecOptions, ExecOutcome};
 use super::process::QemuProcess;
-use crate::stage::{interrupted, Ctx};
+use crate::engine::{interrupted, Ctx};
 
 /// `--timeout` when `--exec` is given without one.
 pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(120);
@@ -113,7 +113,7 @@ fn run_exec(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCod
         Echo::Command
     };
     if ctx.verbose {
-        eprintln!("$ {}", crate::stage::render_command(&boot.command()));
+        eprintln!("$ {}", crate::render::render_command(&boot.command()));
     }
     let result = boot_exec(boot, &ExecOptions { timeout, echo })?;
     let _ = std::io::stdout().flush();
@@ -165,7 +165,7 @@ fn run_exec(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCod
 fn run_interactive(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCode> {
     let mut cmd = boot.command();
     if ctx.verbose {
-        eprintln!("$ {}", crate::stage::render_command(&cmd));
+        eprintln!("$ {}", crate::render::render_command(&cmd));
     }
     eprintln!(
         "booting {} in QEMU; to quit, type `poweroff` in the guest or press Ctrl-A then x",

@@ -14,7 +14,7 @@ use super::process::{read_until, Chunk, QemuProcess};
 use super::transcript::{
     classify, is_kernel_message, last_lines, GuestStatus, LineEvent, LineSplitter,
 };
-use crate::stage::interrupted;
+use crate::engine::interrupted;
 
 /// After init's status line, how long the guest gets to stop QEMU by itself.
 const STOP_GRACE: Duration = Duration::from_secs(10);

@@ -6,7 +6,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use crate::stage::render_command;
+use crate::render::render_command;
 
 /// How long QEMU gets to exit after SIGTERM (it restores the terminal) before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(3);

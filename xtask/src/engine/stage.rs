@@ -1,0 +1,305 @@
+//! A stage: its fingerprint check, its log, the tools it runs, and how it ends.
+//!
+//! A stage is done when its fingerprint file `stamps/<stage>` holds the hash of
+//! its inputs. The stamp is removed when a stage starts and written only after
+//! it succeeded, so an interrupted or failed stage is never taken as done.
+
+use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use fs_err::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::atomic::write_atomic;
+use super::ctx::Ctx;
+use super::fingerprint::Fingerprint;
+use super::interrupt::interrupted;
+use super::progress::{Outcome, Progress, Report};
+use crate::board::Board;
+use crate::layout::display_path;
+use crate::render::render_command;
+
+/// Where a stage's stamp lives.
+fn stamp_path(board: &Board, stage: &str) -> Utf8PathBuf {
+    board.out_dir().join("stamps").join(stage)
+}
+
+/// A running stage: its log, its progress line, its fingerprint.
+pub struct Stage {
+    name: String,
+    board: Board,
+    verbose: bool,
+    log_path: Utf8PathBuf,
+    log: Arc<Mutex<std::fs::File>>,
+    started: Instant,
+    progress: Progress,
+}
+
+impl Stage {
+    /// Starts a stage: opens a fresh log and shows its progress line.
+    pub fn begin(ctx: &Ctx, name: &str) -> Result<Stage> {
+        let log_dir = ctx.board.log_dir();
+        fs_err::create_dir_all(&log_dir)?;
+        let log_path = log_dir.join(format!("{name}.log"));
+        let log = File::create(&log_path)?.into_parts().0;
+        Ok(Stage {
+            name: name.to_string(),
+            board: ctx.board.clone(),
+            verbose: ctx.verbose,
+            log_path,
+            log: Arc::new(Mutex::new(log)),
+            started: Instant::now(),
+            progress: Progress::start(name, ctx.verbose),
+        })
+    }
+
+    /// Whether the stage's stamp equals `fp` and every output exists.
+    pub fn is_fresh(&self, fp: &Fingerprint, outputs: &[&Utf8Path]) -> bool {
+        let stamp = stamp_path(&self.board, &self.name);
+        let recorded = std::fs::read_to_string(&stamp).unwrap_or_default();
+        recorded.trim() == fp.hex() && outputs.iter().all(|o| o.exists())
+    }
+
+    /// Forgets the stamp before doing work, so a half-done stage is never taken as done.
+    pub fn invalidate(&self) -> Result<()> {
+        let stamp = stamp_path(&self.board, &self.name);
+        match fs_err::remove_file(&stamp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The stage's log file.
+    pub fn log_path(&self) -> &Utf8Path {
+        &self.log_path
+    }
+
+    /// Writes a line to the stage's log (and to the terminal with `-v`).
+    pub fn log(&self, line: &str) {
+        if let Ok(mut log) = self.log.lock() {
+            let _ = writeln!(log, "{line}");
+        }
+        if self.verbose {
+            eprintln!("{line}");
+        }
+    }
+
+    /// Prints a line for the user (above the progress line) and logs it.
+    pub fn note(&self, line: &str) {
+        if let Ok(mut log) = self.log.lock() {
+            let _ = writeln!(log, "{line}");
+        }
+        self.progress.println(&format!("[{}] {line}", self.name));
+    }
+
+    /// Shows what the stage is doing now on its progress line.
+    pub fn status(&self, what: &str) {
+        self.progress.set(what);
+        self.log(&format!("## {what}"));
+    }
+
+    /// Runs a tool with its output going to the log; fails with the tool's status.
+    pub fn run(&self, cmd: impl Into<Command>) -> Result<()> {
+        let mut cmd: Command = cmd.into();
+        self.run_with_input(&mut cmd, b"")
+    }
+
+    /// Like [`Stage::run`], feeding `input` to the tool's standard input.
+    pub fn run_with_input(&self, cmd: &mut Command, input: &[u8]) -> Result<()> {
+        let shown = render_command(cmd);
+        self.log(&format!("$ {shown}"));
+        self.progress.set(&shown);
+        use std::os::unix::process::CommandExt;
+        let stdin = if input.is_empty() {
+            Stdio::null()
+        } else {
+            Stdio::piped()
+        };
+        cmd.stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot run `{shown}`"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let input = input.to_vec();
+            // A tool that stops reading early closes the pipe: that is fine.
+            std::thread::spawn(move || stdin.write_all(&input));
+        }
+        let pumps: Vec<_> = [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|stream| {
+            let log = Arc::clone(&self.log);
+            let verbose = self.verbose;
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).split(b'\n').map_while(|l| l.ok()) {
+                    if let Ok(mut log) = log.lock() {
+                        let _ = log.write_all(&line);
+                        let _ = log.write_all(b"\n");
+                    }
+                    if verbose {
+                        eprintln!("{}", String::from_utf8_lossy(&line));
+                    }
+                }
+            })
+        })
+        .collect();
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if interrupted() {
+                // SAFETY: kill(2) on the child's own process group.
+                unsafe { libc::kill(-(child.id() as i32), libc::SIGTERM) };
+                let _ = child.wait();
+                bail!("interrupted while running `{shown}`");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        for p in pumps {
+            let _ = p.join();
+        }
+        if !status.success() {
+            bail!("`{shown}` failed ({status})");
+        }
+        Ok(())
+    }
+
+    /// Records the stage as done with fingerprint `fp`.
+    pub fn done(self, fp: &Fingerprint, output: Option<Utf8PathBuf>) -> Result<Report> {
+        let stamp = stamp_path(&self.board, &self.name);
+        write_atomic(&stamp, format!("{}\n", fp.hex()).as_bytes())?;
+        Ok(self.end(Outcome::Done, output))
+    }
+
+    /// Ends a stage that had nothing to do.
+    pub fn skipped(self, output: Option<Utf8PathBuf>) -> Report {
+        self.end(Outcome::Skipped, output)
+    }
+
+    /// Ends a stage with an error: the error keeps its causes, with a [`StageFailed`]
+    /// context naming the stage and holding the end of its log.
+    pub fn failed(self, err: anyhow::Error) -> anyhow::Error {
+        self.progress
+            .finish(&self.name, Outcome::Failed, self.started.elapsed());
+        let tail = tail_lines(&self.log_path, 25);
+        err.context(StageFailed {
+            stage: self.name,
+            log: self.log_path,
+            tail,
+        })
+    }
+
+    fn end(self, outcome: Outcome, output: Option<Utf8PathBuf>) -> Report {
+        let elapsed = self.started.elapsed();
+        self.progress.finish(&self.name, outcome, elapsed);
+        Report {
+            stage: self.name,
+            outcome,
+            elapsed,
+            output,
+        }
+    }
+}
+
+/// The context a failed stage adds to its error: which stage, and the end of its log,
+/// which [`render_error`] shows after the causes.
+#[derive(Debug)]
+pub struct StageFailed {
+    /// Stage name.
+    pub stage: String,
+    /// The stage's log file.
+    pub log: Utf8PathBuf,
+    /// Its last lines.
+    pub tail: String,
+}
+
+impl std::fmt::Display for StageFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stage `{}` failed", self.stage)
+    }
+}
+
+/// An error as the user reads it: its causes on one line (`{:#}`), then, when a stage
+/// failed, the last lines of that stage's log and where the full log is.
+pub fn render_error(err: &anyhow::Error) -> String {
+    let mut text = format!("{err:#}");
+    if let Some(failed) = err.downcast_ref::<StageFailed>() {
+        if !failed.tail.is_empty() {
+            text.push_str(&format!(
+                "\n--- last lines of {} ---\n{}",
+                display_path(&failed.log),
+                failed.tail
+            ));
+        }
+        text.push_str(&format!("\nfull log: {}", failed.log));
+    }
+    text
+}
+
+/// Runs `body` as stage `name`: skip when fresh, record on success, explain on failure.
+pub fn run_stage(
+    ctx: &Ctx,
+    name: &str,
+    fp: &Fingerprint,
+    outputs: &[&Utf8Path],
+    main_output: Option<Utf8PathBuf>,
+    body: impl FnOnce(&Stage) -> Result<()>,
+) -> Result<Report> {
+    let stage = Stage::begin(ctx, name)?;
+    if stage.is_fresh(fp, outputs) {
+        stage.log("inputs unchanged: nothing to do");
+        return Ok(stage.skipped(main_output));
+    }
+    stage.invalidate()?;
+    match body(&stage) {
+        Ok(()) if interrupted() => Err(stage.failed(anyhow::anyhow!("interrupted"))),
+        Ok(()) => stage.done(fp, main_output),
+        Err(e) => Err(stage.failed(e)),
+    }
+}
+
+/// The last `n` lines of a file, for failure messages.
+fn tail_lines(path: &Utf8Path, n: usize) -> String {
+    let text = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_stage_keeps_its_causes_and_shows_its_log_tail_after_them() {
+        let err = anyhow::Error::new(std::io::Error::other("disk full"))
+            .context("writing initramfs.cpio")
+            .context(StageFailed {
+                stage: "pack".into(),
+                log: "/w/target/minilinux/b/logs/pack.log".into(),
+                tail: "line 1\nline 2".into(),
+            });
+        assert!(err.downcast_ref::<std::io::Error>().is_some());
+        expect_test::expect![[r#"
+            stage `pack` failed: writing initramfs.cpio: disk full
+            --- last lines of /w/target/minilinux/b/logs/pack.log ---
+            line 1
+            line 2
+            full log: /w/target/minilinux/b/logs/pack.log"#]]
+        .assert_eq(&render_error(&err));
+    }
+}
