@@ -8,6 +8,7 @@ mod cli;
 mod gen_init_cpio;
 mod kconfig_merge;
 mod noop;
+mod outputs;
 mod pack;
 mod pipe;
 mod report;

@@ -11,6 +11,7 @@ use crate::board::Board;
 use crate::distcc::Distcc;
 use crate::engine::{run_stage, write_atomic, Ctx, Fingerprint, Report, Stage};
 use crate::fetched;
+use crate::kbuild;
 use crate::layout;
 use crate::uimage;
 
@@ -56,7 +57,7 @@ fn make(
     args: &BuildArgs,
     distcc: Option<&Distcc>,
 ) -> Result<Command> {
-    let mut cmd = kbuild_make(board, src, build, Some(&board.spec.arch));
+    let mut cmd = kbuild::make(board, src, build, Some(&board.spec.arch));
     let compiler = format!("{}gcc", board.spec.cross_compile);
     let ccache = args.ccache && crate::layout::which("ccache").is_some();
     if ccache {
@@ -89,24 +90,10 @@ fn run_make(stage: &Stage, board: &Board, cmd: Command, distcc: Option<&Distcc>)
     Ok(())
 }
 
-/// `make -C <src> O=<build> [ARCH=] [CROSS_COMPILE=]`: how configure and build drive
-/// the kernel's and busybox's Kbuild.
-pub fn kbuild_make(board: &Board, src: &Utf8Path, build: &Utf8Path, arch: Option<&str>) -> Command {
-    let mut cmd = Command::new("make");
-    cmd.arg("-C").arg(src).arg(format!("O={build}"));
-    if let Some(arch) = arch {
-        cmd.arg(format!("ARCH={arch}"));
-    }
-    if !board.spec.cross_compile.is_empty() {
-        cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
-    }
-    cmd
-}
-
 /// A `.config`'s assignments, without its comments: busybox writes the date into
 /// its header, which must not make an unchanged config look new.
 fn config_assignments(path: &Utf8Path) -> Result<String> {
-    let config = crate::configure::read_config(path)
+    let config = kbuild::read_config(path)
         .with_context(|| format!("{path}: run `cargo xtask configure` first"))?;
     Ok(config
         .assignments()

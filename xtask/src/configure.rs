@@ -6,12 +6,12 @@
 //! every value the fragment asked for is checked in the result.
 
 use anyhow::{bail, Context, Result};
-use camino::Utf8Path;
 use kconfig::{Config, Fragment, MergeOptions, SymbolIndex};
 use std::process::Command;
 
 use crate::board::Board;
 use crate::fetched;
+use crate::kbuild::{self, read_config};
 
 use crate::engine::{run_stage, write_atomic, Ctx, Fingerprint, Report, Stage};
 use crate::layout::display_path;
@@ -114,15 +114,9 @@ fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
 }
 
 fn make(board: &Board, pkg: &Package, target: &str) -> Command {
-    let mut cmd = crate::build::kbuild_make(board, &pkg.src, &pkg.build, pkg.arch);
+    let mut cmd = kbuild::make(board, &pkg.src, &pkg.build, pkg.arch);
     cmd.arg(target);
     cmd
-}
-
-/// Parses a config file, naming it in errors.
-pub fn read_config(path: &Utf8Path) -> Result<Config> {
-    let text = fs_err::read_to_string(path)?;
-    Ok(Config::parse(&text).map_err(|e| e.in_file(path.as_str()))?)
 }
 
 /// Fails (or warns) for every value of `fragment` that `actual` lost, saying why.

@@ -13,9 +13,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::board::Board;
-use crate::configure::read_config;
 use crate::engine::{files_under, render_error, Ctx};
-use crate::qemu::{boot_exec, Boot, BootRequest, Echo, ExecOptions, FileOverrides, Session};
+use crate::kbuild::read_config;
+use crate::qemu::{Boot, BootRequest, Echo, ExecOptions, FileOverrides, Session};
 use crate::render::render_command;
 
 /// How long a boot may take to reach the prompt under TCG.
@@ -559,20 +559,18 @@ fn every_compression(ctx: &Ctx) -> Outcome {
             ..BootRequest::default()
         };
         let boot = prepare(board, request)?;
-        let result = boot_exec(
-            &boot,
-            &ExecOptions {
+        let result = boot
+            .exec(&ExecOptions {
                 timeout: Some(Duration::from_secs(120)),
                 echo: Echo::Quiet,
-            },
-        )
-        .map_err(|e| {
-            Failure::new(
-                &format!("boot {compression:?} initramfs"),
-                "a boot",
-                format!("{e:#}"),
-            )
-        })?;
+            })
+            .map_err(|e| {
+                Failure::new(
+                    &format!("boot {compression:?} initramfs"),
+                    "a boot",
+                    format!("{e:#}"),
+                )
+            })?;
         if result.status() != Some(0) {
             return Err(Failure::new(
                 &format!("qemu --initrd {out} --exec 'cat /proc/cmdline'"),

@@ -12,6 +12,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use kconfig::{Config, Fragment, MergeOptions, SymbolDiff, SymbolIndex, Value};
 
 use crate::board::Board;
+use crate::kbuild::read_config;
 
 use crate::engine::{follow_symlinks, FileLock};
 use crate::layout::display_path;
@@ -473,12 +474,6 @@ fn check_known(index: &SymbolIndex, config: &Config, symbol: &str) -> Result<()>
         Some(near) => bail!("unknown symbol {prefix}{symbol}; did you mean {prefix}{near}?"),
         None => bail!("unknown symbol {prefix}{symbol}: no Kconfig file defines it"),
     }
-}
-
-/// Reads and parses a config file; a bad line is reported as file:line:column.
-fn read_config(path: &Utf8Path) -> Result<Config> {
-    let text = fs_err::read_to_string(path)?;
-    Ok(Config::parse(&text).map_err(|e| e.in_file(display_path(path).as_str()))?)
 }
 
 /// Serialises edits of the file at `path` (through symlinks) for the whole

@@ -13,6 +13,7 @@ mod elf;
 mod engine;
 mod fetch;
 mod fetched;
+mod kbuild;
 mod kconfig_cmd;
 mod layout;
 mod pack;

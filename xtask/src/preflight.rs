@@ -8,9 +8,9 @@ use rootfs::Compression;
 
 use crate::board::Board;
 
-use crate::configure::read_config;
 use crate::elf::Elf;
 use crate::engine::Ctx;
+use crate::kbuild::read_config;
 use crate::layout::display_path;
 
 /// The built kernel's `.config`, or an error saying to configure first.

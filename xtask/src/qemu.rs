@@ -1,6 +1,6 @@
 //! `qemu`: boot the board's kernel and initramfs in QEMU, interactively or
 //! running one command through init's command mode; and the same machinery
-//! as an API for the end-to-end tests ([`boot_exec`], [`Session`]).
+//! as an API for the end-to-end tests ([`Boot::exec`], [`Session`]).
 
 mod accel;
 mod boot;
@@ -24,7 +24,7 @@ pub use cli::{command, QemuArgs};
 pub use {
     accel::{is_native, open_dev_kvm, probe_summary, Accel},
     boot::{Boot, BootFiles, BootRequest, FileOverrides},
-    exec::{boot_exec, Echo, ExecOptions, ExecOutcome, ExecResult},
+    exec::{Echo, ExecOptions, ExecOutcome, ExecResult},
     session::{Found, Needle, Session},
     transcript::GuestStatus,
 };

@@ -9,8 +9,8 @@ use regex::bytes::Regex;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::cli::require;
 use super::gen_init_cpio::{self, render_list, ListEntry};
+use super::outputs::require;
 use super::pipe::run_pipeline;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};

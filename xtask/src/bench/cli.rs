@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: runs the selected parts in order and writes the report after each.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::process::Command;
 
@@ -107,15 +107,4 @@ fn first_line_of(cmd: &mut Command) -> Option<String> {
     let output = cmd.output().ok()?;
     let text = String::from_utf8_lossy(&output.stdout);
     text.lines().next().map(str::to_string)
-}
-
-/// `path`, or an error saying which stage makes it.
-pub fn require(path: Utf8PathBuf, what: &str) -> Result<Utf8PathBuf> {
-    if !path.exists() {
-        bail!(
-            "{what} {} not found: run `cargo xtask all --no-boot` first",
-            display_path(&path)
-        );
-    }
-    Ok(path)
 }

@@ -6,11 +6,12 @@ use kconfig::{Config, Fragment, MergeOptions};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::cli::require;
+use super::outputs::require;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
 use crate::board::Board;
 use crate::engine::Ctx;
+use crate::kbuild;
 
 /// Sizes of the fragments cut from the `allyesconfig`; the whole of it is the third one.
 const SMALL_FRAGMENTS: [usize; 2] = [10, 300];
@@ -133,16 +134,8 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
 /// `make -s -C <src> O=<out> ARCH=.. CROSS_COMPILE=.. <target>`; returns `<out>/.config`.
 fn make_config(board: &Board, src: &Utf8Path, out: &Utf8Path, target: &str) -> Result<Utf8PathBuf> {
     fs_err::create_dir_all(out)?;
-    let mut cmd = Command::new("make");
-    cmd.arg("-s")
-        .arg("-C")
-        .arg(src)
-        .arg(format!("O={out}"))
-        .arg(format!("ARCH={}", board.spec.arch));
-    if !board.spec.cross_compile.is_empty() {
-        cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
-    }
-    let output = cmd
+    let output = kbuild::make(board, src, out, Some(&board.spec.arch))
+        .arg("-s")
         .arg(target)
         .output()
         .context("cannot run `make`: run `cargo xtask setup`")?;

@@ -8,10 +8,11 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::cli::require;
+use super::outputs::require;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
 use crate::engine::{BoardLock, Ctx};
+use crate::kbuild;
 use crate::layout;
 use crate::render::render_command;
 
@@ -145,14 +146,7 @@ fn make_image(ctx: &Ctx) -> Result<(Command, String)> {
         .file_name()
         .context("[kernel] image has no file name")?
         .to_string();
-    let mut cmd = Command::new("make");
-    cmd.arg("-C")
-        .arg(src)
-        .arg(format!("O={}", board.kernel_build()))
-        .arg(format!("ARCH={}", board.spec.arch));
-    if !board.spec.cross_compile.is_empty() {
-        cmd.arg(format!("CROSS_COMPILE={}", board.spec.cross_compile));
-    }
+    let mut cmd = kbuild::make(board, &src, &board.kernel_build(), Some(&board.spec.arch));
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     cmd.arg(format!("-j{jobs}")).arg(&image);
     Ok((cmd, image))

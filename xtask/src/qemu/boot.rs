@@ -7,6 +7,7 @@ use std::process::Command;
 
 use super::accel::{self, Accel};
 use super::cmdline::{compose, init_params, BuiltinCmdline, CmdlineMode};
+use super::exec::{self, Echo, ExecOptions, ExecOutcome, ExecResult};
 use crate::board::{Board, QemuSpec};
 use crate::layout::display_path;
 
@@ -220,6 +221,12 @@ impl Boot {
         cmd.arg("-nographic").arg("-no-reboot");
         cmd
     }
+
+    /// Boots it (prepared with an `--exec` command) and waits for the command's status:
+    /// see [`exec::run`].
+    pub fn exec(&self, options: &ExecOptions) -> Result<ExecResult> {
+        exec::run(self.command(), options)
+    }
 }
 
 /// Boots the request's files under KVM running `true`: `Ok(Ok)` when the guest reports
@@ -231,21 +238,18 @@ fn kvm_probe(
     request: &BootRequest,
     timeout: std::time::Duration,
 ) -> Result<Result<(), String>> {
-    use super::exec::{boot_exec, Echo, ExecOptions, ExecOutcome};
     let probe = BootRequest {
         files: request.files.clone(),
         append: vec!["quiet".to_string()],
         exec: Some("true".to_string()),
     };
     let boot = Boot::prepare_with(board, &probe, Accel::Kvm)?;
-    let result = boot_exec(
-        &boot,
-        &ExecOptions {
+    let result = boot
+        .exec(&ExecOptions {
             timeout: Some(timeout),
             echo: Echo::Quiet,
-        },
-    )
-    .context("probing KVM with a boot")?;
+        })
+        .context("probing KVM with a boot")?;
     Ok(match result.outcome {
         ExecOutcome::Exited(_) => Ok(()),
         ExecOutcome::Panic => Err("the guest kernel panicked".to_string()),

@@ -7,7 +7,7 @@ use std::process::{ExitCode, Stdio};
 use std::time::Duration;
 
 use super::boot::{Boot, BootRequest, FileOverrides};
-use super::exec::{boot_exec, Echo, ExecOptions, ExecOutcome};
+use super::exec::{Echo, ExecOptions, ExecOutcome};
 use super::process::QemuProcess;
 use crate::engine::{interrupted, Ctx};
 
@@ -115,7 +115,7 @@ fn run_exec(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCod
     if ctx.verbose {
         eprintln!("$ {}", crate::render::render_command(&boot.command()));
     }
-    let result = boot_exec(boot, &ExecOptions { timeout, echo })?;
+    let result = boot.exec(&ExecOptions { timeout, echo })?;
     let _ = std::io::stdout().flush();
     match result.outcome {
         ExecOutcome::Exited(status) => {

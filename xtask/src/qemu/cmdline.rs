@@ -12,6 +12,8 @@ use anyhow::{bail, Context, Result};
 use camino::Utf8Path;
 use kconfig::{Config, Tristate, Value};
 
+use crate::kbuild::read_config;
+
 /// How a kernel combines its built-in command line with the bootloader's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmdlineMode {
@@ -67,14 +69,9 @@ impl BuiltinCmdline {
 
     /// Reads a kernel's `.config` file.
     pub fn read(path: &Utf8Path) -> Result<BuiltinCmdline> {
-        let text = fs_err::read_to_string(path)?;
-        let config = Config::parse(&text)
-            .map_err(|e| e.in_file(path.as_str()))
-            .with_context(|| {
-                format!(
-                    "cannot read the kernel command line from {path}: run `cargo xtask configure`"
-                )
-            })?;
+        let config = read_config(path).with_context(|| {
+            format!("cannot read the kernel command line from {path}: run `cargo xtask configure`")
+        })?;
         Ok(BuiltinCmdline::from_config(&config))
     }
 }

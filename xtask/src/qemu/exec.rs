@@ -5,11 +5,10 @@ use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
-use std::process::{ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::boot::Boot;
 use super::process::{read_until, Chunk, QemuProcess};
 use super::transcript::{
     classify, is_kernel_message, last_lines, GuestStatus, LineEvent, LineSplitter,
@@ -57,7 +56,7 @@ pub enum ExecOutcome {
     QemuExited(ExitStatus),
 }
 
-/// The result of [`boot_exec`].
+/// The result of [`run`] ([`Boot::exec`](super::boot::Boot::exec)).
 #[derive(Debug, Clone)]
 pub struct ExecResult {
     /// How it ended.
@@ -101,12 +100,12 @@ enum Phase {
     Panicking,
 }
 
-/// Boots `boot` (prepared with an `--exec` command) and waits for the command's status.
+/// Runs `cmd`, the QEMU command of a boot prepared with an `--exec` command, and waits
+/// for the command's status.
 ///
 /// QEMU is stopped on every path: status line (if the guest does not end QEMU
 /// itself), panic, timeout, Ctrl-C, error. Ctrl-C returns an error.
-pub fn boot_exec(boot: &Boot, options: &ExecOptions) -> Result<ExecResult> {
-    let mut cmd = boot.command();
+pub fn run(mut cmd: Command, options: &ExecOptions) -> Result<ExecResult> {
     // Its own process group: Ctrl-C reaches xtask, which stops QEMU and says so.
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -271,7 +270,7 @@ mod tests {
             timeout: Some(Duration::from_secs(timeout)),
             echo: Echo::Quiet,
         };
-        Some(boot_exec(&boot, &options).unwrap())
+        Some(boot.exec(&options).unwrap())
     }
 
     #[test]
