@@ -539,7 +539,7 @@ fn every_compression(ctx: &Ctx) -> Outcome {
             .expect("utf-8 temp path");
         let options = rootfs::PackOptions {
             manifest: board.manifest().into(),
-            vars: crate::pack::manifest_vars(board),
+            vars: crate::stages::pack::manifest_vars(board),
             compression: *compression,
             mtime: 0,
         };
@@ -633,7 +633,7 @@ fn pack_reproducible(ctx: &Ctx) -> Outcome {
         tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
     let options = rootfs::PackOptions {
         manifest: board.manifest().into(),
-        vars: crate::pack::manifest_vars(board),
+        vars: crate::stages::pack::manifest_vars(board),
         compression: rootfs::Compression::None,
         mtime: 0,
     };

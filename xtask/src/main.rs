@@ -5,23 +5,19 @@
 
 mod bench;
 mod board;
-mod build;
-mod configure;
-mod distcc;
 mod e2e;
 mod elf;
 mod engine;
-mod fetch;
 mod fetched;
 mod kbuild;
 mod kconfig_cmd;
 mod layout;
-mod pack;
 mod pipeline;
 mod preflight;
 mod qemu;
 mod render;
 mod setup;
+mod stages;
 mod test;
 mod toolchain;
 mod uimage;
@@ -55,13 +51,13 @@ enum Command {
     /// Report which host tools are present and which are missing
     Doctor,
     /// Download and verify kernel and busybox sources
-    Fetch(fetch::FetchArgs),
+    Fetch(stages::fetch::FetchArgs),
     /// Make the kernel and busybox .config from defconfig + board fragments
-    Configure(configure::ConfigureArgs),
+    Configure(stages::configure::ConfigureArgs),
     /// Build the kernel, busybox and init
-    Build(build::BuildArgs),
+    Build(stages::build::BuildArgs),
     /// Pack the initramfs from the board's rootfs.toml
-    Pack(pack::PackArgs),
+    Pack(stages::pack::PackArgs),
     /// Boot the result in QEMU
     Qemu(qemu::QemuArgs),
     /// Read and edit kernel/busybox config fragments
@@ -100,10 +96,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::All(args) => return pipeline::all(&ctx()?, args),
         Command::Setup(args) => setup::run(&ctx()?.board, &args)?,
         Command::Doctor => return setup::doctor(&ctx()?.board),
-        Command::Fetch(args) => pipeline::single(&ctx()?, |ctx| fetch::run(ctx, &args))?,
-        Command::Configure(args) => pipeline::single(&ctx()?, |ctx| configure::run(ctx, &args))?,
-        Command::Build(args) => pipeline::single(&ctx()?, |ctx| build::run(ctx, &args))?,
-        Command::Pack(args) => return pack::command(&ctx()?, args),
+        Command::Fetch(args) => pipeline::single(&ctx()?, |ctx| stages::fetch::run(ctx, &args))?,
+        Command::Configure(args) => {
+            pipeline::single(&ctx()?, |ctx| stages::configure::run(ctx, &args))?
+        }
+        Command::Build(args) => pipeline::single(&ctx()?, |ctx| stages::build::run(ctx, &args))?,
+        Command::Pack(args) => return stages::pack::command(&ctx()?, args),
         Command::Qemu(args) => return qemu::command(&ctx()?, &args),
         Command::Kconfig(cmd) => cmd.run(board)?,
         Command::Test(args) => return test::run(&ctx()?, cli.board.is_none(), &args),

@@ -7,7 +7,8 @@ use crate::board::Board;
 
 use crate::engine::{print_summary, BoardLock, Ctx, FileLock, Report};
 use crate::layout::display_path;
-use crate::{build, configure, fetch, pack, qemu, setup};
+use crate::stages::{build, configure, fetch, pack};
+use crate::{qemu, setup};
 
 /// Options of `cargo xtask all`: those of every stage it runs.
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -319,12 +319,12 @@ fn reference_initramfs(
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let mut vars = crate::pack::manifest_vars(board);
+    let mut vars = crate::stages::pack::manifest_vars(board);
     vars.insert("init".to_string(), binary.into());
     let options = rootfs::PackOptions {
         manifest: board.manifest().into(),
         vars,
-        compression: crate::pack::compression(board, &Default::default())?,
+        compression: crate::stages::pack::compression(board, &Default::default())?,
         mtime: 0,
     };
     let (_, archive) = rootfs::pack_to_memory(&options)?;

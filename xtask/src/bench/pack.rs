@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     require(board.init_bin(), "init")?;
     let options = PackOptions {
         manifest: board.manifest().into(),
-        vars: crate::pack::manifest_vars(board),
+        vars: crate::stages::pack::manifest_vars(board),
         compression: Compression::Gzip,
         mtime: 0,
     };

@@ -1,0 +1,216 @@
+//! The source cache: verified tarballs in `downloads/`, extracted trees in
+//! `src/<name>-<version>-<sha256 prefix>/` with their provenance beside them. A tree is
+//! unpacked under a `.tmp` name and renamed only once its version is checked.
+
+use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use crate::engine::{hex, write_atomic, Stage};
+use crate::fetched::Fetched;
+
+/// `6.1.192` from a kbuild top-level Makefile (`VERSION`, `PATCHLEVEL`, `SUBLEVEL`, `EXTRAVERSION`).
+pub fn makefile_version(makefile: &str) -> Option<String> {
+    let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
+    for line in makefile.lines().take(30) {
+        if let Some((key, value)) = line.split_once('=') {
+            let key = key.trim();
+            if ["VERSION", "PATCHLEVEL", "SUBLEVEL", "EXTRAVERSION"].contains(&key) {
+                fields.entry(key).or_insert(value.trim());
+            }
+        }
+    }
+    let mut version = fields.get("VERSION").filter(|v| !v.is_empty())?.to_string();
+    for key in ["PATCHLEVEL", "SUBLEVEL"] {
+        match fields.get(key) {
+            Some(v) if !v.is_empty() => version.push_str(&format!(".{v}")),
+            _ => break,
+        }
+    }
+    version.push_str(fields.get("EXTRAVERSION").copied().unwrap_or(""));
+    Some(version)
+}
+
+/// Whether `found` (e.g. `6.1.192`) is the `declared` version (e.g. `6.1`): every
+/// dotted component of `declared` equals the one of `found` in its place.
+pub fn version_matches(declared: &str, found: &str) -> bool {
+    let found: Vec<&str> = found.split(['.', '-']).collect();
+    let declared: Vec<&str> = declared.split('.').collect();
+    declared.len() <= found.len() && declared.iter().zip(&found).all(|(d, f)| d == f)
+}
+
+pub fn tree_version(tree: &Utf8Path) -> Result<String> {
+    let makefile = tree.join("Makefile");
+    let text = fs_err::read_to_string(&makefile)?;
+    makefile_version(&text).with_context(|| format!("{makefile}: no VERSION/PATCHLEVEL lines"))
+}
+
+/// `<cache>/src/<name>-<version>-<first 12 of sha256>`.
+pub fn tree_path(cache: &Utf8Path, name: &str, version: &str, sha256: &str) -> Utf8PathBuf {
+    cache
+        .join("src")
+        .join(format!("{name}-{version}-{}", &sha256[..12]))
+}
+
+/// The provenance file written next to an extracted tree.
+fn provenance_path(tree: &Utf8Path) -> Utf8PathBuf {
+    Utf8PathBuf::from(format!("{tree}.toml"))
+}
+
+/// A tree already in the cache, with the provenance recorded when it was unpacked.
+pub fn cached_tree(tree: &Utf8Path) -> Option<Fetched> {
+    if !tree.join("Makefile").is_file() {
+        return None;
+    }
+    let text = std::fs::read_to_string(provenance_path(tree)).ok()?;
+    let mut fetched: Fetched = toml::from_str(&text).ok()?;
+    fetched.cached = true;
+    fetched.tree = tree.to_path_buf();
+    Some(fetched)
+}
+
+/// Unpacks `tarball` into `<tree>.tmp`, checks the version it declares, then renames it to `tree`.
+pub fn unpack(
+    stage: &Stage,
+    tarball: &Utf8Path,
+    tree: &Utf8Path,
+    name: &str,
+    declared: &str,
+    mut fetched: Fetched,
+) -> Result<Fetched> {
+    let tmp = Utf8PathBuf::from(format!("{tree}.tmp"));
+    let _cleanup = RemoveOnDrop(tmp.clone());
+    remove_any(&tmp)?;
+    remove_any(tree)?;
+    fs_err::create_dir_all(&tmp)?;
+    stage.status(&format!(
+        "{name}: unpacking {}",
+        tarball.file_name().unwrap_or(tarball.as_str())
+    ));
+    let mut cmd = Command::new("bsdtar");
+    cmd.arg("-xf")
+        .arg(tarball)
+        .arg("-C")
+        .arg(&tmp)
+        .arg("--no-same-owner");
+    stage.run(cmd).map_err(|e| {
+        if crate::layout::which("bsdtar").is_none() {
+            e.context("bsdtar is not installed (package libarchive-tools): run `cargo xtask setup`")
+        } else {
+            e
+        }
+    })?;
+    let top = single_top_dir(&tmp).with_context(|| format!("{tarball}: unexpected layout"))?;
+    let version =
+        tree_version(&top).with_context(|| format!("{tarball} does not look like {name}"))?;
+    if !version_matches(declared, &version) {
+        bail!("{tarball} holds {name} {version}, but the board says {declared}");
+    }
+    stage.log(&format!(
+        "{tarball}: {} declares {name} {version}",
+        top.file_name().unwrap_or("")
+    ));
+    fetched.version = version;
+    fetched.tree = tree.to_path_buf();
+    write_atomic(
+        &provenance_path(tree),
+        toml::to_string(&fetched)?.as_bytes(),
+    )?;
+    fs_err::rename(&top, tree)?;
+    Ok(fetched)
+}
+
+/// The one directory a source tarball unpacks to.
+fn single_top_dir(dir: &Utf8Path) -> Result<Utf8PathBuf> {
+    let entries: Vec<_> = fs_err::read_dir(dir)?.flatten().map(|e| e.path()).collect();
+    match entries.as_slice() {
+        [one] if one.is_dir() => Ok(Utf8PathBuf::try_from(one.clone())?),
+        _ => bail!(
+            "expected one top-level directory, found {} entries",
+            entries.len()
+        ),
+    }
+}
+
+/// Lower-case hex sha256 of a file.
+pub fn sha256_file(path: &Utf8Path) -> Result<String> {
+    let mut file = fs_err::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {path}"))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Removes a file, symlink or directory tree if it exists.
+pub fn remove_any(path: &Utf8Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs_err::remove_dir_all(path)?,
+        Ok(_) => fs_err::remove_file(path)?,
+        Err(_) => {}
+    }
+    Ok(())
+}
+
+/// Removes a temporary path when dropped, so failures and Ctrl-C leave no partial file behind.
+pub struct RemoveOnDrop(pub Utf8PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = remove_any(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::expect;
+
+    #[test]
+    fn makefile_versions() {
+        let cases = [
+            "# SPDX-License-Identifier: GPL-2.0\nVERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\nNAME = Curry Ramen\n",
+            "VERSION = 1\nPATCHLEVEL = 35\nSUBLEVEL = 0\nEXTRAVERSION =\nNAME = Unnamed\n",
+            "VERSION = 6\nPATCHLEVEL = 10\nSUBLEVEL = 0\nEXTRAVERSION = -rc3\n",
+            "VERSION = 5\nPATCHLEVEL = 4\n",
+            "all:\n\techo no version here\n",
+        ];
+        let got: Vec<String> = cases
+            .iter()
+            .map(|m| format!("{:?}", makefile_version(m)))
+            .collect();
+        expect![[r#"
+            Some("6.1.192")
+            Some("1.35.0")
+            Some("6.10.0-rc3")
+            Some("5.4")
+            None"#]]
+        .assert_eq(&got.join("\n"));
+    }
+
+    #[test]
+    fn declared_versions_match_by_component() {
+        let cases = [
+            ("6.1", "6.1.192"),
+            ("6.1", "6.10.0"),
+            ("6.1", "6.1"),
+            ("6.1.187", "6.1.192"),
+            ("1.35.0", "1.35.0"),
+            ("1.35.0", "1.35"),
+            ("6.10", "6.10.0-rc3"),
+        ];
+        let got: Vec<String> = cases
+            .iter()
+            .map(|(d, f)| format!("{d} vs {f}: {}", version_matches(d, f)))
+            .collect();
+        expect![[r#"
+            6.1 vs 6.1.192: true
+            6.1 vs 6.10.0: false
+            6.1 vs 6.1: true
+            6.1.187 vs 6.1.192: false
+            1.35.0 vs 1.35.0: true
+            1.35.0 vs 1.35: false
+            6.10 vs 6.10.0-rc3: true"#]]
+        .assert_eq(&got.join("\n"));
+    }
+}
