@@ -9,6 +9,7 @@ mod e2e;
 mod elf;
 mod engine;
 mod fetched;
+mod host;
 mod kbuild;
 mod kconfig_cmd;
 mod layout;
@@ -16,10 +17,8 @@ mod pipeline;
 mod preflight;
 mod qemu;
 mod render;
-mod setup;
 mod stages;
 mod test;
-mod toolchain;
 mod uimage;
 
 use clap::{Parser, Subcommand};
@@ -47,7 +46,7 @@ enum Command {
     /// Run every stage: setup check, fetch, configure, build, pack, qemu
     All(pipeline::AllArgs),
     /// Install the host packages the board needs (apt)
-    Setup(setup::SetupArgs),
+    Setup(host::setup::SetupArgs),
     /// Report which host tools are present and which are missing
     Doctor,
     /// Download and verify kernel and busybox sources
@@ -94,8 +93,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::All(args) => return pipeline::all(&ctx()?, args),
-        Command::Setup(args) => setup::run(&ctx()?.board, &args)?,
-        Command::Doctor => return setup::doctor(&ctx()?.board),
+        Command::Setup(args) => host::setup::run(&ctx()?.board, &args)?,
+        Command::Doctor => return host::doctor::doctor(&ctx()?.board),
         Command::Fetch(args) => pipeline::single(&ctx()?, |ctx| stages::fetch::run(ctx, &args))?,
         Command::Configure(args) => {
             pipeline::single(&ctx()?, |ctx| stages::configure::run(ctx, &args))?

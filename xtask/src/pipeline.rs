@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use crate::board::Board;
 
 use crate::engine::{print_summary, BoardLock, Ctx, FileLock, Report};
+use crate::host::setup;
 use crate::layout::display_path;
+use crate::qemu;
 use crate::stages::{build, configure, fetch, pack};
-use crate::{qemu, setup};
 
 /// Options of `cargo xtask all`: those of every stage it runs.
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -13,9 +13,10 @@ use std::process::{Command, ExitCode, Stdio};
 use crate::board::{Board, DEFAULT_BOARD};
 use crate::e2e::{self, Failure};
 use crate::engine::{render_error, Ctx};
+use crate::host::setup;
 use crate::layout;
+use crate::pipeline;
 use crate::render::render_command;
-use crate::{pipeline, setup};
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, Clone, Default, clap::Args)]

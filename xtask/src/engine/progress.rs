@@ -69,6 +69,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Shows `[name] started`, and a spinner on a terminal unless `verbose`.
     pub fn start(name: &str, verbose: bool) -> Progress {
         use std::io::IsTerminal;
         if verbose || !std::io::stderr().is_terminal() {
@@ -85,12 +86,14 @@ impl Progress {
         Progress { bar: Some(bar) }
     }
 
+    /// What the stage does now, next to the spinner.
     pub fn set(&self, what: &str) {
         if let Some(bar) = &self.bar {
             bar.set_message(what.to_string());
         }
     }
 
+    /// A line above the spinner.
     pub fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
@@ -98,6 +101,7 @@ impl Progress {
         }
     }
 
+    /// Removes the spinner and prints how the stage ended and how long it took.
     pub fn finish(&self, name: &str, outcome: Outcome, elapsed: Duration) {
         let word = match outcome {
             Outcome::Done => "done",

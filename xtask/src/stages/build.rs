@@ -104,6 +104,7 @@ pub fn config_assignments(path: &Utf8Path) -> Result<String> {
         .collect())
 }
 
+/// The cross compiler's `--version` line, for the fingerprints: a new gcc rebuilds.
 pub fn compiler_version(board: &Board) -> String {
     let gcc = format!("{}gcc", board.spec.cross_compile);
     Command::new(&gcc)

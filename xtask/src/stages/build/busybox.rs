@@ -8,6 +8,7 @@ use super::{compiler_version, config_assignments, make, run_make, BuildArgs};
 use crate::engine::{run_stage, Ctx, Fingerprint, Report, Stage};
 use crate::fetched;
 
+/// Runs the `build-busybox` stage.
 pub fn busybox(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-busybox");

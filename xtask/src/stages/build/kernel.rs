@@ -10,6 +10,7 @@ use crate::uimage;
 
 // --distcc is not part of the build fingerprints: the helpers run the same compiler
 // and Kbuild sees the same command lines (see distcc.rs), so outputs do not depend on it.
+/// Runs the `build-linux` stage.
 pub fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
     let board = &ctx.board;
     let mut fp = Fingerprint::new("build-linux");

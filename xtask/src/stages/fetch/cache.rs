@@ -41,6 +41,7 @@ pub fn version_matches(declared: &str, found: &str) -> bool {
     declared.len() <= found.len() && declared.iter().zip(&found).all(|(d, f)| d == f)
 }
 
+/// The version a source tree's top-level Makefile declares.
 pub fn tree_version(tree: &Utf8Path) -> Result<String> {
     let makefile = tree.join("Makefile");
     let text = fs_err::read_to_string(&makefile)?;

@@ -11,6 +11,7 @@ use crate::board::SourceSpec;
 use crate::engine::Stage;
 use crate::fetched::Fetched;
 
+/// The version of `package` dpkg has installed, if it is installed.
 pub fn installed_version(package: &str) -> Option<String> {
     let out = Command::new("dpkg-query")
         .args(["-W", "-f", "${db:Status-Abbrev}\t${Version}", package])
@@ -21,6 +22,7 @@ pub fn installed_version(package: &str) -> Option<String> {
     (out.status.success() && status.starts_with("ii")).then(|| version.trim().to_string())
 }
 
+/// The tarball an installed Debian package put on the host, unless `dpkg --verify` says it changed.
 pub fn from_installed(
     stage: &Stage,
     cache: &Utf8Path,
@@ -66,6 +68,7 @@ pub fn apt_candidate(policy: &str) -> Option<String> {
         .map(String::from)
 }
 
+/// The tarball inside the Debian package `apt-get download` fetches (apt checks the signature).
 pub fn from_archive(
     stage: &Stage,
     cache: &Utf8Path,

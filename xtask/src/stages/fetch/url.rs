@@ -12,6 +12,7 @@ use crate::fetched::Fetched;
 /// Seconds curl may take to connect: unreachable mirrors must fail fast.
 const CONNECT_TIMEOUT_SECS: &str = "10";
 
+/// The tarball at `url` (cached, or downloaded and checked against the pin), unpacked into the cache.
 pub fn from_url(
     stage: &Stage,
     cache: &Utf8Path,

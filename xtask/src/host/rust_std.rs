@@ -1,13 +1,68 @@
-//! The Rust standard library for the guest when rustup cannot provide it:
-//! Debian's `libstd-rust-dev:<arch>` unpacked into a private sysroot in the cache.
+//! Where the guest's init gets a Rust standard library for the board's target, decided
+//! here once for setup, doctor and the build: the host toolchain's (rustup, or a native
+//! target), else Debian's rustc with `libstd-rust-dev:<arch>` unpacked into a private
+//! sysroot in the cache (Debian only: its archive alone carries every architecture).
 
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::process::Command;
 
+use super::os::OsRelease;
 use crate::board::Board;
 use crate::engine::Stage;
 use crate::layout;
+
+/// How init gets a standard library for the guest's target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RustStd {
+    /// The host toolchain has it (`rustup target add`, or a native target).
+    Host,
+    /// Debian's rustc plus `libstd-rust-dev:<arch>`, which needs `<arch>` added to dpkg.
+    Debian {
+        /// Debian architecture, e.g. `armel`.
+        arch: String,
+    },
+    /// Neither: the user must add the target to their toolchain.
+    Missing {
+        /// The Rust target triple.
+        target: String,
+    },
+}
+
+/// Whether the host's `rustc` (rustup's, usually) has a std for `target`.
+pub fn host_has_rust_std(target: &str) -> bool {
+    let Ok(out) = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", target])
+        .output()
+    else {
+        return false;
+    };
+    if !out.status.success() {
+        return false;
+    }
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+        })
+        .unwrap_or(false)
+}
+
+/// Where init's std comes from on this host.
+pub fn rust_std(board: &Board, os: &OsRelease) -> RustStd {
+    let target = &board.spec.rust_target;
+    if host_has_rust_std(target) {
+        return RustStd::Host;
+    }
+    match &board.spec.debian_arch {
+        // Only Debian's archive carries every architecture (Ubuntu has no armel).
+        Some(arch) if os.is_debian() => RustStd::Debian { arch: arch.clone() },
+        _ => RustStd::Missing {
+            target: target.clone(),
+        },
+    }
+}
 
 /// Where the private sysroot for the board's target lives: `<sysroot>` such that
 /// `<sysroot>/lib/rustlib/<target>/lib` holds the target's std. Nothing is downloaded.
@@ -98,4 +153,37 @@ fn debian_rustc_version() -> Result<String> {
         .nth(1)
         .context("unexpected rustc --version output")?;
     Ok(full.split('.').take(2).collect::<Vec<_>>().join("."))
+}
+
+/// How init is compiled for the board's Rust target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RustRoute {
+    /// The host's cargo has the target's standard library (rustup target add, or native).
+    Cargo,
+    /// Debian's rustc with the target's std from Debian packages in a private sysroot.
+    DebianRustc {
+        /// `<sysroot>/lib/rustlib/<target>/lib` holds the target's std.
+        sysroot: Utf8PathBuf,
+    },
+}
+
+/// How the build compiles init on this host: [`rust_std`]'s decision, with the sysroot
+/// for the Debian route.
+pub fn route(board: &Board) -> Result<RustRoute> {
+    match rust_std(board, &OsRelease::read()) {
+        RustStd::Host => Ok(RustRoute::Cargo),
+        RustStd::Debian { .. } => Ok(RustRoute::DebianRustc {
+            sysroot: debian_sysroot(board)?,
+        }),
+        RustStd::Missing { target } => match &board.spec.debian_arch {
+            None => bail!(
+                "the host toolchain has no std for {target} and board.toml sets no debian_arch: \
+                 run `rustup target add {target}`"
+            ),
+            Some(arch) => bail!(
+                "the host toolchain has no std for {target}, and Debian's libstd-rust-dev:{arch} \
+                 is only used on Debian: run `rustup target add {target}`"
+            ),
+        },
+    }
 }
