@@ -1,8 +1,7 @@
 //! The host: what a board needs installed (packages, the guest's Rust std), checking
-//! it, and installing it through apt.
+//! it, and installing it through apt. The `setup` and `doctor` commands are built on it.
 
 pub mod apt;
-pub mod doctor;
 pub mod os;
 pub mod requirements;
 pub mod rust_std;

@@ -1,30 +1,28 @@
 //! `cargo xtask`: builds a minimal Linux (kernel, static busybox, Rust init,
 //! initramfs) for a board and boots it in QEMU.
 //!
-//! `main` only parses flags and dispatches; each subcommand lives in its own module.
+//! `main` only parses flags and dispatches; each subcommand is a module of `commands/`.
+//! ARCHITECTURE.md has the layers and the rules between them.
 
-mod bench;
 mod board;
-mod e2e;
+mod commands;
 mod elf;
 mod engine;
 mod fetched;
 mod host;
 mod kbuild;
-mod kconfig_cmd;
 mod layout;
-mod pipeline;
-mod preflight;
 mod qemu;
 mod render;
 mod stages;
-mod test;
 mod uimage;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-use board::{Board, DEFAULT_BOARD};
+use commands::{
+    all, bench, boards, build, clean, configure, doctor, fetch, kconfig, pack, setup, test,
+};
 use engine::Ctx;
 
 /// Build a minimal Linux system and boot it in QEMU.
@@ -44,11 +42,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every stage: setup check, fetch, configure, build, pack, qemu
-    All(pipeline::AllArgs),
+    All(all::AllArgs),
     /// Install the host packages the board needs (apt)
-    Setup(host::setup::SetupArgs),
+    Setup(setup::SetupArgs),
     /// Report which host tools are present and which are missing
-    Doctor,
+    Doctor(doctor::DoctorArgs),
     /// Download and verify kernel and busybox sources
     Fetch(stages::fetch::FetchArgs),
     /// Make the kernel and busybox .config from defconfig + board fragments
@@ -56,17 +54,17 @@ enum Command {
     /// Build the kernel, busybox and init
     Build(stages::build::BuildArgs),
     /// Pack the initramfs from the board's rootfs.toml
-    Pack(stages::pack::PackArgs),
+    Pack(pack::PackArgs),
     /// Boot the result in QEMU
-    Qemu(qemu::QemuArgs),
+    Qemu(commands::qemu::QemuArgs),
     /// Read and edit kernel/busybox config fragments
-    Kconfig(kconfig_cmd::KconfigCmd),
+    Kconfig(kconfig::KconfigCmd),
     /// List the boards
-    Boards,
+    Boards(boards::BoardsArgs),
     /// Run the test suite: fmt, clippy, cargo test, end-to-end boots in QEMU
     Test(test::TestArgs),
     /// Remove the board's build outputs (keeps the source cache)
-    Clean(pipeline::CleanArgs),
+    Clean(clean::CleanArgs),
     /// Time kconfig merge, pack, boot and a no-op rebuild against the tools they replace
     Bench(bench::BenchArgs),
 }
@@ -83,30 +81,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// The one dispatch: every subcommand is `commands::<name>::run(&ctx, args)`.
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let board = cli.board.as_deref().unwrap_or(DEFAULT_BOARD);
-    let ctx = || -> anyhow::Result<Ctx> {
-        Ok(Ctx {
-            board: Board::load(board)?,
-            verbose: cli.verbose,
-        })
-    };
+    let ctx = Ctx::new(cli.board, cli.verbose);
     match cli.command {
-        Command::All(args) => return pipeline::all(&ctx()?, args),
-        Command::Setup(args) => host::setup::run(&ctx()?.board, &args)?,
-        Command::Doctor => return host::doctor::doctor(&ctx()?.board),
-        Command::Fetch(args) => pipeline::single(&ctx()?, |ctx| stages::fetch::run(ctx, &args))?,
-        Command::Configure(args) => {
-            pipeline::single(&ctx()?, |ctx| stages::configure::run(ctx, &args))?
-        }
-        Command::Build(args) => pipeline::single(&ctx()?, |ctx| stages::build::run(ctx, &args))?,
-        Command::Pack(args) => return stages::pack::command(&ctx()?, args),
-        Command::Qemu(args) => return qemu::command(&ctx()?, &args),
-        Command::Kconfig(cmd) => cmd.run(board)?,
-        Command::Test(args) => return test::run(&ctx()?, cli.board.is_none(), &args),
-        Command::Boards => pipeline::boards()?,
-        Command::Clean(args) => pipeline::clean(&ctx()?, &args)?,
-        Command::Bench(args) => bench::run(&ctx()?, &args)?,
+        Command::All(args) => all::run(&ctx, args),
+        Command::Setup(args) => setup::run(&ctx, args),
+        Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::Fetch(args) => fetch::run(&ctx, args),
+        Command::Configure(args) => configure::run(&ctx, args),
+        Command::Build(args) => build::run(&ctx, args),
+        Command::Pack(args) => pack::run(&ctx, args),
+        Command::Qemu(args) => commands::qemu::run(&ctx, args),
+        Command::Kconfig(args) => kconfig::run(&ctx, args),
+        Command::Boards(args) => boards::run(&ctx, args),
+        Command::Test(args) => test::run(&ctx, args),
+        Command::Clean(args) => clean::run(&ctx, args),
+        Command::Bench(args) => bench::run(&ctx, args),
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,30 +1,20 @@
-//! `qemu`: boot the board's kernel and initramfs in QEMU, interactively or
-//! running one command through init's command mode; and the same machinery
-//! as an API for the end-to-end tests ([`Boot::exec`], [`Session`]).
+//! Booting the board's kernel and initramfs in QEMU: the QEMU command and the kernel
+//! command line ([`Boot`]), KVM or TCG, one command through init's command mode
+//! ([`Boot::exec`]), an interactive session on a pty ([`Session`]), and the checks
+//! across stages before a boot ([`preflight`]). The `qemu` command, the end-to-end
+//! suite and the boot benchmark are built on it.
 
 mod accel;
 mod boot;
-mod cli;
 mod cmdline;
-#[allow(
-    dead_code,
-    reason = "ExecResult's fields are read by the end-to-end suite"
-)]
 mod exec;
+pub mod preflight;
 mod process;
-#[allow(
-    dead_code,
-    reason = "the pty session is the end-to-end suite's API, not the CLI's"
-)]
 mod session;
 mod transcript;
 
-pub use cli::{command, QemuArgs};
-#[allow(unused_imports, reason = "the end-to-end suite's API")]
-pub use {
-    accel::{is_native, open_dev_kvm, probe_summary, Accel},
-    boot::{Boot, BootFiles, BootRequest, FileOverrides},
-    exec::{Echo, ExecOptions, ExecOutcome, ExecResult},
-    session::{Found, Needle, Session},
-    transcript::GuestStatus,
-};
+pub use accel::{is_native, open_dev_kvm, probe_summary};
+pub use boot::{Boot, BootRequest, FileOverrides};
+pub use exec::{Echo, ExecOptions, ExecOutcome};
+pub use process::QemuProcess;
+pub use session::Session;

@@ -40,13 +40,13 @@ pub struct Stage {
 impl Stage {
     /// Starts a stage: opens a fresh log and shows its progress line.
     pub fn begin(ctx: &Ctx, name: &str) -> Result<Stage> {
-        let log_dir = ctx.board.log_dir();
+        let log_dir = ctx.board()?.log_dir();
         fs_err::create_dir_all(&log_dir)?;
         let log_path = log_dir.join(format!("{name}.log"));
         let log = File::create(&log_path)?.into_parts().0;
         Ok(Stage {
             name: name.to_string(),
-            board: ctx.board.clone(),
+            board: ctx.board()?.clone(),
             verbose: ctx.verbose,
             log_path,
             log: Arc::new(Mutex::new(log)),

@@ -14,17 +14,6 @@ use super::rust_std::{rust_std, RustStd};
 use crate::board::Board;
 use crate::layout::which;
 
-/// Options of `cargo xtask setup`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct SetupArgs {
-    /// Only report what is missing, install nothing
-    #[arg(long)]
-    pub check: bool,
-    /// Every board under boards/, not only --board
-    #[arg(long)]
-    pub all_boards: bool,
-}
-
 /// The fast check: requirements, which of them are missing, and the Rust std route.
 pub struct Check {
     /// Which packages it covers.
@@ -164,19 +153,10 @@ pub fn missing_tools(board: &Board) -> Option<String> {
     Some(items.join(", "))
 }
 
-/// `cargo xtask setup`: what the board (or every board) needs and the optional
-/// features' packages.
-pub fn run(board: &Board, args: &SetupArgs) -> Result<()> {
-    if !args.all_boards {
-        return run_board(board, args);
-    }
-    for name in Board::names()? {
-        run_board(&Board::load(&name)?, args)?;
-    }
-    Ok(())
-}
-
-fn run_board(board: &Board, args: &SetupArgs) -> Result<()> {
+/// What `cargo xtask setup` does for one board: the check, then (unless `check_only`,
+/// which prints the plan and fails when something is missing) installing what is
+/// missing, the board's needs and the optional features' packages.
+pub fn setup(board: &Board, check_only: bool) -> Result<()> {
     let check = Check::run(board, Scope::WithOptional);
     let count = check.requirements.len();
     if check.all_present() {
@@ -191,7 +171,7 @@ fn run_board(board: &Board, args: &SetupArgs) -> Result<()> {
         board.name,
         describe_missing(&check)
     );
-    if args.check {
+    if check_only {
         let plan = check.plan(board);
         for w in &plan.warnings {
             eprintln!("setup: warning: {w}");

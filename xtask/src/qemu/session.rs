@@ -143,11 +143,6 @@ impl Session {
         self.send(format!("{line}\r").as_bytes())
     }
 
-    /// Types QEMU's quit key, Ctrl-A x.
-    pub fn quit(&mut self) -> Result<()> {
-        self.send(b"\x01x")
-    }
-
     /// Waits up to `timeout` for `needle`; consumes the output up to the end of the match.
     pub fn expect(&mut self, needle: impl Into<Needle>, timeout: Duration) -> Result<Found> {
         let needle = needle.into();

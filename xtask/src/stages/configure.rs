@@ -42,7 +42,7 @@ struct Package<'a> {
 
 /// Runs the configure stages: kernel, then busybox.
 pub fn run(ctx: &Ctx, args: &ConfigureArgs) -> Result<Vec<Report>> {
-    let board = &ctx.board;
+    let board = ctx.board()?;
     let kernel = Package {
         stage: "configure-linux",
         source: "linux",
@@ -70,7 +70,7 @@ pub fn run(ctx: &Ctx, args: &ConfigureArgs) -> Result<Vec<Report>> {
 }
 
 fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
-    let board = &ctx.board;
+    let board = ctx.board()?;
     let config_path = pkg.build.join(".config");
     let mut fp = Fingerprint::new(pkg.stage);
     fp.source(pkg.source, fetched::identity(board, pkg.source)?.as_deref())

@@ -51,7 +51,7 @@ const REQUIRED_SOURCES: &[(&str, &str)] = &[("linux", "Kconfig"), ("busybox", "C
 
 /// Runs the fetch stage.
 pub fn run(ctx: &Ctx, args: &FetchArgs) -> Result<Report> {
-    let board = &ctx.board;
+    let board = ctx.board()?;
     let cache = layout::cache_dir();
     let locals = local_args(args);
     let mut fp = Fingerprint::new("fetch");

@@ -1,33 +1,22 @@
 //! `pack`: the initramfs from the board's manifest and the build outputs.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use rootfs::Compression;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use crate::board::Board;
 
 use crate::engine::{run_stage, symlink_atomic, Ctx, Fingerprint, Report};
 use crate::layout::display_path;
 
-/// Options of the pack stage, shared with `all`.
+/// Options of the pack stage (`cargo xtask pack` and `all`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct PackStageArgs {
     /// Initramfs compression: gzip, zstd, xz, lz4 or none (default: the board's)
     #[arg(long, value_name = "KIND")]
     pub compression: Option<String>,
-}
-
-/// Options of `cargo xtask pack`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct PackArgs {
-    #[command(flatten)]
-    stage: PackStageArgs,
-    /// List an archive (default: the board's packed initramfs) instead of packing
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-    list: Option<String>,
 }
 
 /// The variables a manifest can use in host paths.
@@ -63,9 +52,9 @@ fn mtime() -> Result<u64> {
 
 /// Runs the pack stage.
 pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
-    let board = &ctx.board;
+    let board = ctx.board()?;
     let compression = compression(board, args)?;
-    crate::preflight::check_compression(board, compression)?;
+    crate::qemu::preflight::check_compression(board, compression)?;
     let out = board.initramfs(compression.extension());
     let options = rootfs::PackOptions {
         manifest: board.manifest().into(),
@@ -100,28 +89,4 @@ pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
     let name = out.file_name().context("initramfs has no file name")?;
     symlink_atomic(Utf8Path::new(name), &current)?;
     Ok(report)
-}
-
-/// `cargo xtask pack`: pack, or with `--list`, list an archive.
-pub fn command(ctx: &Ctx, args: PackArgs) -> Result<ExitCode> {
-    let Some(list) = args.list else {
-        crate::pipeline::single(ctx, |ctx| run(ctx, &args.stage))?;
-        return Ok(ExitCode::SUCCESS);
-    };
-    let path = if list.is_empty() {
-        let current = ctx.board.current_initramfs();
-        if !current.exists() {
-            bail!(
-                "{} does not exist: run `cargo xtask pack` first",
-                display_path(&current)
-            );
-        }
-        current
-    } else {
-        Utf8PathBuf::from(list)
-    };
-    let bytes = fs_err::read(&path)?;
-    let entries = rootfs::list(&bytes).with_context(|| path.to_string())?;
-    print!("{}", rootfs::render_listing(&entries));
-    Ok(ExitCode::SUCCESS)
 }

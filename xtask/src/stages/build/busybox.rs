@@ -10,7 +10,7 @@ use crate::fetched;
 
 /// Runs the `build-busybox` stage.
 pub fn busybox(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
-    let board = &ctx.board;
+    let board = ctx.board()?;
     let mut fp = Fingerprint::new("build-busybox");
     fp.source("busybox", fetched::identity(board, "busybox")?.as_deref())
         .text(&config_assignments(&board.busybox_config())?)

@@ -25,7 +25,7 @@ const INIT_RUSTFLAGS: &[&str] = &[
 
 /// Runs the `build-init` stage.
 pub fn init(ctx: &Ctx) -> Result<Report> {
-    let board = &ctx.board;
+    let board = ctx.board()?;
     let route = rust_std::route(board)?;
     let src = layout::workspace_root().join("init");
     let mut fp = Fingerprint::new("build-init");

@@ -12,7 +12,7 @@ use crate::uimage;
 // and Kbuild sees the same command lines (see distcc.rs), so outputs do not depend on it.
 /// Runs the `build-linux` stage.
 pub fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
-    let board = &ctx.board;
+    let board = ctx.board()?;
     let mut fp = Fingerprint::new("build-linux");
     fp.source("linux", fetched::identity(board, "linux")?.as_deref())
         .text(&config_assignments(&board.kernel_config())?)

@@ -14,7 +14,7 @@ use super::outputs::require;
 use super::pipe::run_pipeline;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
-use crate::engine::Ctx;
+use crate::board::Board;
 use crate::qemu::{Boot, BootRequest, FileOverrides, Session};
 
 /// The seed recipe's `/init` (see the note at its top).
@@ -45,8 +45,7 @@ struct Phases {
 }
 
 /// Boots the three variants in turn, `plan.runs` times each.
-pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
-    let board = &ctx.board;
+pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     let src = require(board.kernel_src(), "kernel source tree")?;
     // Copies, so a rebuild meanwhile cannot change what is measured.
     let copy = |from: Utf8PathBuf, what: &str, name: &str| -> Result<Utf8PathBuf> {
@@ -177,7 +176,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
         (Ok(initrd), Some(reference_runs)) => {
             let reference_to_prompt = phase(reference_runs, to_prompt)?;
             notes.push(format!(
-                "reference init: xtask/src/bench/reference_init.c, init's boot work (six mounts, \
+                "reference init: xtask/src/commands/bench/reference_init.c, init's boot work (six mounts, \
                  /proc/cmdline, the host name, the banner, the active console, a shell in a new \
                  session on it) with one system call per step and no C library (the kernel's \
                  tools/include/nolibc), {}; it reaches the prompt {} after the floor: what that \
@@ -284,11 +283,7 @@ fn boot_to_prompt(boot: &Boot, init_line: bool) -> Result<Phases> {
 /// The board's initramfs with the reference init as `/init`: built from the board's
 /// `rootfs.toml` like ours, so the two differ in `/init` only. An error says why the
 /// reference could not be built (e.g. a kernel tree without `tools/include/nolibc`).
-fn reference_initramfs(
-    board: &crate::board::Board,
-    src: &Utf8Path,
-    dir: &Utf8Path,
-) -> Result<Utf8PathBuf> {
+fn reference_initramfs(board: &Board, src: &Utf8Path, dir: &Utf8Path) -> Result<Utf8PathBuf> {
     let nolibc = src.join("tools/include/nolibc/nolibc.h");
     if !nolibc.is_file() {
         anyhow::bail!("{nolibc} is missing (Linux 5.1 or newer has it)");
@@ -400,6 +395,23 @@ fn seed_layout(busybox: &Utf8Path, init: &Utf8Path, rcs: &Utf8Path) -> Vec<ListE
 
 fn human(path: &Utf8Path) -> Result<String> {
     Ok(crate::render::human_size(fs_err::metadata(path)?.len()))
+}
+
+/// Runs the boot part once per variant with its files in `dir`, for the end-to-end
+/// suite: every variant must reach its prompt. Returns each row as `measure | baseline
+/// tool`, then the notes; the times are not checked.
+pub fn smoke(board: &Board, dir: &Utf8Path) -> Result<Vec<String>> {
+    let plan = Plan {
+        runs: 1,
+        min_runs: 1,
+        budget: Duration::ZERO,
+    };
+    let section = run(board, &plan, dir)?;
+    let rows = section.rows.iter().map(|row| match &row.baseline {
+        Some(baseline) => format!("{} | {}", row.measure, baseline.tool),
+        None => row.measure.clone(),
+    });
+    Ok(rows.chain(section.notes.iter().cloned()).collect())
 }
 
 #[cfg(test)]

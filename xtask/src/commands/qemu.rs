@@ -6,10 +6,10 @@ use std::io::{IsTerminal, Write};
 use std::process::{ExitCode, Stdio};
 use std::time::Duration;
 
-use super::boot::{Boot, BootRequest, FileOverrides};
-use super::exec::{Echo, ExecOptions, ExecOutcome};
-use super::process::QemuProcess;
 use crate::engine::{interrupted, Ctx};
+use crate::qemu::{
+    preflight, Boot, BootRequest, Echo, ExecOptions, ExecOutcome, FileOverrides, QemuProcess,
+};
 
 /// `--timeout` when `--exec` is given without one.
 pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(120);
@@ -63,7 +63,8 @@ pub struct QemuArgs {
 }
 
 /// `cargo xtask qemu`: returns the guest command's exit status with `--exec`.
-pub fn command(ctx: &Ctx, args: &QemuArgs) -> Result<ExitCode> {
+pub fn run(ctx: &Ctx, args: QemuArgs) -> Result<ExitCode> {
+    let board = ctx.board()?;
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let exec = match (&args.exec, terminal) {
         (Some(cmd), _) => Some(cmd.clone()),
@@ -83,10 +84,10 @@ pub fn command(ctx: &Ctx, args: &QemuArgs) -> Result<ExitCode> {
         append: exec_append(&args.append, exec.is_some(), ctx.verbose),
         exec: exec.clone(),
     };
-    let boot = Boot::prepare(&ctx.board, &request)?;
+    let boot = Boot::prepare(board, &request)?;
     // The cross-stage checks read the board's .config: meaningless for a kernel from elsewhere.
     if args.kernel.is_none() && args.kernel_config.is_none() {
-        crate::preflight::check(ctx, &boot.files.initrd, &boot.cmdline)?;
+        preflight::check(board, &boot.files.initrd, &boot.cmdline)?;
     }
     for warning in &boot.warnings {
         eprintln!("warning: {warning}");
@@ -169,7 +170,7 @@ fn run_interactive(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<
     }
     eprintln!(
         "booting {} in QEMU; to quit, type `poweroff` in the guest or press Ctrl-A then x",
-        ctx.board.name
+        ctx.board()?.name
     );
     // QEMU stays in our process group: it must own the terminal to read it.
     cmd.stdin(Stdio::inherit())

@@ -13,7 +13,7 @@ use super::outputs::require;
 use super::pipe::run_pipeline;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
-use crate::engine::Ctx;
+use crate::board::Board;
 
 /// One packing run: how long it took and what it wrote.
 #[derive(Debug, Clone)]
@@ -23,8 +23,7 @@ struct Run {
 }
 
 /// Times `rootfs` (what `cargo xtask pack` runs) against the GNU and kernel tools.
-pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
-    let board = &ctx.board;
+pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     let src = require(board.kernel_src(), "kernel source tree")?;
     require(board.busybox_bin(), "busybox")?;
     require(board.busybox_links(), "busybox.links")?;

@@ -11,12 +11,14 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
 
 use crate::board::{Board, DEFAULT_BOARD};
-use crate::e2e::{self, Failure};
-use crate::engine::{render_error, Ctx};
+use crate::engine::{render_error, symlink_atomic, Ctx};
 use crate::host::setup;
 use crate::layout;
-use crate::pipeline;
 use crate::render::render_command;
+
+mod e2e;
+
+use e2e::Failure;
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -57,6 +59,22 @@ impl Tally {
         }
     }
 
+    /// Prints each failure, then the counts; the exit code says whether anything failed.
+    fn report(&self) -> ExitCode {
+        for (name, failure) in &self.failures {
+            eprintln!("\n=== FAILED: {name}\n{failure}");
+        }
+        println!(
+            "{} passed, {} failed, {} not run",
+            self.passed, self.failed, self.not_run
+        );
+        if self.failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+
     /// `count` checks of `board` that cannot run here, and why.
     fn not_run(&mut self, board: &str, count: usize, reason: &str) {
         self.not_run += count;
@@ -65,138 +83,141 @@ impl Tally {
     }
 }
 
-/// `cargo xtask test`: on `ctx.board`, and with `every_board` on every other board
-/// whose host tools are present too.
-pub fn run(ctx: &Ctx, every_board: bool, args: &TestArgs) -> Result<ExitCode> {
+/// `cargo xtask test`: on the board `--board` names; without `--board`, on every other
+/// board whose host tools are present too.
+pub fn run(ctx: &Ctx, args: TestArgs) -> Result<ExitCode> {
+    let board = ctx.board()?;
     // The suite tests optional features too (build --distcc).
-    setup::ensure_with_optional(&ctx.board)?;
+    setup::ensure_with_optional(board)?;
     let mut others = Vec::new();
-    if every_board {
+    if !ctx.board_given() {
         for name in Board::names()? {
-            if name != ctx.board.name {
+            if name != board.name {
                 others.push(Board::load(&name)?);
             }
         }
     }
     if !args.no_e2e {
-        e2e::pin_binary(&ctx.board)?;
-        for board in &others {
+        for board in std::iter::once(board).chain(&others) {
             e2e::pin_binary(board)?;
         }
     }
     let mut tally = Tally::default();
-    let root = layout::workspace_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-
     if !args.no_lint {
-        let mut fmt = Command::new(&cargo);
-        fmt.current_dir(&root)
-            .args(["fmt", "--all", "--", "--check"]);
-        tally.record("cargo fmt --check", run_tool(fmt));
-        let mut clippy = Command::new(&cargo);
-        clippy.current_dir(&root).args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]);
-        tally.record("cargo clippy -D warnings", run_tool(clippy));
+        lint(&mut tally);
     }
-
     // The fetched sources make the kconfig crate's tests check every defconfig and
     // compare with merge_config.sh; the build gives the e2e suite its system.
     let built = if args.no_e2e {
         Ok(())
     } else {
-        pipeline::build_all(ctx).map_err(|e| {
-            Failure::new(
-                "cargo xtask all --no-boot",
-                "the pipeline builds",
-                render_error(&e),
-            )
-        })
+        build_system(ctx, "cargo xtask all --no-boot")
     };
-
-    let mut test = Command::new(&cargo);
-    // Every test binary runs, so the counts cover all of them. The unit tests are
-    // about this repository's boards, wherever $MINILINUX_BOARDS_DIR points.
-    test.current_dir(&root)
-        .args(["test", "--workspace", "--no-fail-fast"])
-        .env_remove("MINILINUX_BOARDS_DIR");
-    if built.is_ok() && !args.no_e2e {
-        test.env("MINILINUX_KERNEL_SRC", ctx.board.kernel_src());
-        test.env("MINILINUX_BUSYBOX_SRC", ctx.board.busybox_src());
-        // The qemu integration tests boot the default board's files.
-        if ctx.board.name == DEFAULT_BOARD {
-            match boot_files(&ctx.board) {
-                Ok(dir) => {
-                    test.env("MINILINUX_QEMU_TEST_FILES", dir);
-                }
-                Err(e) => {
-                    eprintln!("warning: the qemu integration tests will skip their boots: {e:#}")
-                }
-            }
-        }
-    }
-    cargo_test(test, &mut tally);
-
+    cargo_test(
+        cargo_test_command(board, built.is_ok() && !args.no_e2e),
+        &mut tally,
+    );
     if !args.no_e2e {
-        run_e2e(ctx, built, args, &mut tally);
-        for board in others {
-            let ctx = Ctx {
-                board,
-                verbose: ctx.verbose,
-            };
-            let name = &ctx.board.name;
-            if let Some(reason) = setup::missing_tools(&ctx.board) {
+        run_e2e(ctx, built, &args, &mut tally);
+        for other in others {
+            let ctx = Ctx::for_board(other, ctx.verbose);
+            let board = ctx.board()?;
+            if let Some(reason) = setup::missing_tools(board) {
                 let count = e2e::count(args.filter.as_deref());
-                tally.not_run(name, count, &reason);
+                tally.not_run(&board.name, count, &reason);
                 continue;
             }
-            let built = pipeline::build_all(&ctx).map_err(|e| {
-                Failure::new(
-                    &format!("cargo xtask --board {name} all --no-boot"),
-                    "the pipeline builds",
-                    render_error(&e),
-                )
-            });
-            run_e2e(&ctx, built, args, &mut tally);
+            let built = build_system(
+                &ctx,
+                &format!("cargo xtask --board {} all --no-boot", board.name),
+            );
+            run_e2e(&ctx, built, &args, &mut tally);
         }
     }
-
-    for (name, failure) in &tally.failures {
-        eprintln!("\n=== FAILED: {name}\n{failure}");
-    }
-    println!(
-        "{} passed, {} failed, {} not run",
-        tally.passed, tally.failed, tally.not_run
-    );
-    Ok(if tally.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(tally.report())
 }
 
-/// The end-to-end checks on `ctx.board`, named `<board>: <check>`, once its system is built.
+/// `cargo fmt --check` and `cargo clippy -D warnings` on the workspace.
+fn lint(tally: &mut Tally) {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    tally.record("cargo fmt --check", run_tool(fmt));
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    tally.record("cargo clippy -D warnings", run_tool(clippy));
+}
+
+/// The cargo running this xtask, in the workspace root.
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(layout::workspace_root());
+    cmd
+}
+
+/// Every stage before the boot, as the failure of `command` when it fails.
+fn build_system(ctx: &Ctx, command: &str) -> std::result::Result<(), Failure> {
+    super::all::build_all(ctx)
+        .map_err(|e| Failure::new(command, "the pipeline builds", render_error(&e)))
+}
+
+/// `cargo test --workspace`; with the board `built`, pointed at its source trees (the
+/// kconfig crate's tests read every defconfig) and, for the default board, its boot
+/// files (the qemu integration tests boot them).
+fn cargo_test_command(board: &Board, built: bool) -> Command {
+    let mut test = cargo();
+    // Every test binary runs, so the counts cover all of them. The unit tests are
+    // about this repository's boards, wherever $MINILINUX_BOARDS_DIR points.
+    test.args(["test", "--workspace", "--no-fail-fast"])
+        .env_remove("MINILINUX_BOARDS_DIR");
+    if !built {
+        return test;
+    }
+    test.env("MINILINUX_KERNEL_SRC", board.kernel_src());
+    test.env("MINILINUX_BUSYBOX_SRC", board.busybox_src());
+    if board.name == DEFAULT_BOARD {
+        match boot_files(board) {
+            Ok(dir) => {
+                test.env("MINILINUX_QEMU_TEST_FILES", dir);
+            }
+            Err(e) => {
+                eprintln!("warning: the qemu integration tests will skip their boots: {e:#}")
+            }
+        }
+    }
+    test
+}
+
+/// The end-to-end checks on the context's board, named `<board>: <check>`, once its
+/// system is built.
 fn run_e2e(ctx: &Ctx, built: std::result::Result<(), Failure>, args: &TestArgs, tally: &mut Tally) {
-    let board = &ctx.board.name;
+    let board = match ctx.board() {
+        Ok(board) => board,
+        Err(e) => {
+            return tally.record(
+                "load the board",
+                Err(Failure::new("board.toml", "a board", format!("{e:#}"))),
+            )
+        }
+    };
+    let name = &board.name;
     match built {
-        Ok(()) => e2e::run(ctx, args.filter.as_deref(), &mut |name, result| {
-            tally.record(&format!("{board}: {name}"), result)
+        Ok(()) => e2e::run(ctx, board, args.filter.as_deref(), &mut |check, result| {
+            tally.record(&format!("{name}: {check}"), result)
         }),
-        Err(failure) => tally.record(
-            &format!("{board}: pipeline builds the system"),
-            Err(failure),
-        ),
+        Err(failure) => tally.record(&format!("{name}: pipeline builds the system"), Err(failure)),
     }
 }
 
 /// A directory of `kernel`, `dtb`, `config`, `initramfs` symlinks to the board's
 /// build, for the qemu integration tests (`xtask/tests/qemu.rs`).
-fn boot_files(board: &crate::board::Board) -> Result<camino::Utf8PathBuf> {
+fn boot_files(board: &Board) -> Result<camino::Utf8PathBuf> {
     let dir = board.out_dir().join("test-files");
     fs_err::create_dir_all(&dir)?;
     let mut links = vec![
@@ -208,9 +229,7 @@ fn boot_files(board: &crate::board::Board) -> Result<camino::Utf8PathBuf> {
         links.push(("dtb", dtb));
     }
     for (name, target) in links {
-        let link = dir.join(name);
-        let _ = fs_err::remove_file(&link);
-        std::os::unix::fs::symlink(&target, &link)?;
+        symlink_atomic(&target, &dir.join(name))?;
     }
     Ok(dir)
 }

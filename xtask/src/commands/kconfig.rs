@@ -6,12 +6,14 @@
 //! types are checked before anything is written.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use kconfig::{Config, Fragment, MergeOptions, SymbolDiff, SymbolIndex, Value};
 
 use crate::board::Board;
+use crate::engine::Ctx;
 use crate::kbuild::read_config;
 
 use crate::engine::{follow_symlinks, FileLock};
@@ -108,21 +110,35 @@ enum Package {
     Busybox,
 }
 
-impl KconfigCmd {
-    /// Runs the subcommand for board `board`.
-    pub fn run(self, board: &str) -> Result<()> {
-        let package = if self.busybox {
-            Package::Busybox
-        } else {
-            Package::Linux
-        };
-        let ctx = Scope {
-            board_name: board.to_string(),
-            package,
-            file: self.file,
-            src: self.src,
-        };
-        match self.action {
+/// `cargo xtask kconfig`: the board is read only by the actions that need it.
+pub fn run(ctx: &Ctx, cmd: KconfigCmd) -> Result<ExitCode> {
+    let package = if cmd.busybox {
+        Package::Busybox
+    } else {
+        Package::Linux
+    };
+    let scope = Scope {
+        ctx,
+        package,
+        file: cmd.file,
+        src: cmd.src,
+    };
+    scope.act(cmd.action)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Which board, package and files an action works on.
+struct Scope<'a> {
+    ctx: &'a Ctx,
+    package: Package,
+    file: Option<Utf8PathBuf>,
+    src: Option<Utf8PathBuf>,
+}
+
+impl Scope<'_> {
+    fn act(&self, action: Action) -> Result<()> {
+        let ctx = self;
+        match action {
             Action::Set {
                 assignments,
                 dry_run,
@@ -140,19 +156,9 @@ impl KconfigCmd {
             } => merge(&base, &fragments, output.as_deref(), builtin),
         }
     }
-}
 
-/// Which board, package and files an action works on.
-struct Scope {
-    board_name: String,
-    package: Package,
-    file: Option<Utf8PathBuf>,
-    src: Option<Utf8PathBuf>,
-}
-
-impl Scope {
-    fn board(&self) -> Result<Board> {
-        Board::load(&self.board_name)
+    fn board(&self) -> Result<&Board> {
+        self.ctx.board()
     }
 
     /// The file edits go to: `--file`, else the board's fragment.
@@ -171,7 +177,7 @@ impl Scope {
     fn source_tree(&self) -> Result<(Utf8PathBuf, Option<String>)> {
         if let Some(src) = &self.src {
             let arch = match self.package {
-                Package::Linux => self.board().ok().map(|b| b.spec.arch),
+                Package::Linux => self.board().ok().map(|b| b.spec.arch.clone()),
                 Package::Busybox => None,
             };
             return Ok((src.clone(), arch));

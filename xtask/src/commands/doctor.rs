@@ -4,13 +4,17 @@ use anyhow::Result;
 use camino::Utf8Path;
 use std::process::ExitCode;
 
-use super::apt::dpkg_query;
-use super::requirements::{optional_feature, Scope};
-use super::rust_std::RustStd;
-use super::setup::{describe_missing, Check};
-use crate::board::Board;
+use crate::engine::Ctx;
+use crate::host::apt::dpkg_query;
+use crate::host::requirements::{optional_feature, Scope};
+use crate::host::rust_std::RustStd;
+use crate::host::setup::{describe_missing, Check};
 use crate::layout;
 use crate::render::human_size;
+
+/// `cargo xtask doctor` takes no options.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DoctorArgs {}
 
 /// A note on whether QEMU can use KVM, for boards the host could run natively.
 pub fn kvm_note(
@@ -47,8 +51,9 @@ fn free_bytes(path: &Utf8Path) -> Option<u64> {
     (rc == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
 }
 
-/// `cargo xtask doctor`.
-pub fn doctor(board: &Board) -> Result<ExitCode> {
+/// `cargo xtask doctor`: prints the report; fails when the board needs something missing.
+pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<ExitCode> {
+    let board = ctx.board()?;
     let check = Check::run(board, Scope::WithOptional);
     let names: Vec<String> = check
         .requirements

@@ -9,7 +9,6 @@ use rootfs::Compression;
 use crate::board::Board;
 
 use crate::elf::Elf;
-use crate::engine::Ctx;
 use crate::kbuild::read_config;
 use crate::layout::display_path;
 
@@ -55,8 +54,7 @@ pub fn check_compression(board: &Board, compression: Compression) -> Result<()> 
 }
 
 /// Everything that must hold before booting `initrd` with kernel command line `cmdline`.
-pub fn check(ctx: &Ctx, initrd: &Utf8Path, cmdline: &str) -> Result<()> {
-    let board = &ctx.board;
+pub fn check(board: &Board, initrd: &Utf8Path, cmdline: &str) -> Result<()> {
     let config = kernel_config(board)?;
     require_y(
         board,

@@ -10,7 +10,6 @@ use super::outputs::require;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
 use crate::board::Board;
-use crate::engine::Ctx;
 use crate::kbuild;
 
 /// Sizes of the fragments cut from the `allyesconfig`; the whole of it is the third one.
@@ -27,8 +26,7 @@ struct Run {
 }
 
 /// Times both tools on fragments of 10 and 300 lines and the whole ARM `allyesconfig`.
-pub fn run(ctx: &Ctx, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
-    let board = &ctx.board;
+pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     let src = require(board.kernel_src(), "kernel source tree")?;
     let script = require(
         src.join("scripts/kconfig/merge_config.sh"),

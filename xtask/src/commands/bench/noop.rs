@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use super::outputs::require;
 use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
-use crate::engine::{BoardLock, Ctx};
+use crate::board::Board;
+use crate::engine::BoardLock;
 use crate::kbuild;
 use crate::layout;
 use crate::render::render_command;
@@ -32,11 +33,10 @@ struct AllRun {
 }
 
 /// Times both no-op rebuilds; each is run once first, untimed, so that it is a no-op.
-pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
-    let board = &ctx.board;
+pub fn run(board: &Board, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
     require(board.kernel_config(), "kernel .config")?;
     require(board.kernel_image(), "kernel image")?;
-    let (make, image) = make_image(ctx)?;
+    let (make, image) = make_image(board)?;
     let make_label = format!("make {image}");
     let all = || -> Command {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
         render_command(&make)
     );
     time_all(all(), &board.spec.qemu.binary)?;
-    time_make(ctx, &make)?;
+    time_make(board, &make)?;
 
     let qemu = board.spec.qemu.binary.clone();
     let mut all_runs: Vec<AllRun> = Vec::new();
@@ -82,7 +82,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
             )
         }),
         Variant::new(format!("{make_label} (nothing to do)"), || {
-            time_make(ctx, &make)
+            time_make(board, &make)
         }),
     ];
     let samples = interleave(plan, &mut variants)?;
@@ -136,8 +136,7 @@ pub fn run(ctx: &Ctx, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
 
 /// `make -C <src> O=<build> ARCH=.. CROSS_COMPILE=.. -j<cpus> <image>`, as the build stage
 /// runs it, and the image's file name (`zImage`, `Image`, `vmlinux`).
-fn make_image(ctx: &Ctx) -> Result<(Command, String)> {
-    let board = &ctx.board;
+fn make_image(board: &Board) -> Result<(Command, String)> {
     let src = require(board.kernel_src(), "kernel source tree")?;
     let image = board
         .spec
@@ -152,10 +151,10 @@ fn make_image(ctx: &Ctx) -> Result<(Command, String)> {
     Ok((cmd, image))
 }
 
-fn time_make(ctx: &Ctx, make: &Command) -> Result<Duration> {
+fn time_make(board: &Board, make: &Command) -> Result<Duration> {
     let mut cmd = Command::new(make.get_program());
     cmd.args(make.get_args());
-    let _lock = BoardLock::acquire(&ctx.board)?;
+    let _lock = BoardLock::acquire(board)?;
     let start = Instant::now();
     let output = cmd
         .stdin(Stdio::null())

@@ -2,11 +2,12 @@
 
 use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitCode};
 
 use super::report::{Host, Report, Section};
 use super::samples::Plan;
 use super::{boot, kconfig_merge, noop, pack};
+use crate::board::Board;
 use crate::engine::{write_atomic, Ctx};
 use crate::layout;
 use crate::layout::display_path;
@@ -19,8 +20,8 @@ const PARTS: [(&str, PartFn); 4] = [
     ("noop", noop::run),
 ];
 
-/// One part of the benchmark: the context, the plan of runs and a scratch directory.
-type PartFn = fn(&Ctx, &Plan, &Utf8Path) -> Result<Section>;
+/// One part of the benchmark: the board, the plan of runs and a scratch directory.
+type PartFn = fn(&Board, &Plan, &Utf8Path) -> Result<Section>;
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -34,7 +35,8 @@ pub struct BenchArgs {
 }
 
 /// `cargo xtask bench`.
-pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
+    let board = ctx.board()?;
     let plan = if args.quick { Plan::QUICK } else { Plan::FULL };
     let out_dir = out_dir();
     fs_err::create_dir_all(&out_dir)?;
@@ -47,7 +49,7 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
         .to_owned();
     let mut report = Report {
         date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        board: ctx.board.name.clone(),
+        board: board.name.clone(),
         runs: plan.runs,
         profile: if cfg!(debug_assertions) {
             "dev (`cargo xtask`)".into()
@@ -58,7 +60,7 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             load_before: load_average(),
             load_after: None,
-            qemu: first_line_of(Command::new(&ctx.board.spec.qemu.binary).arg("--version")),
+            qemu: first_line_of(Command::new(&board.spec.qemu.binary).arg("--version")),
         },
         sections: Vec::new(),
     };
@@ -69,7 +71,7 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
         eprintln!("[bench {name}]");
         let dir = scratch.join(name);
         fs_err::create_dir_all(&dir)?;
-        let section = part(ctx, &plan, &dir).with_context(|| format!("bench {name}"))?;
+        let section = part(board, &plan, &dir).with_context(|| format!("bench {name}"))?;
         report.sections.push(section);
         report.host.load_after = load_average();
         // Written after every part so a failure later keeps what was measured.
@@ -82,7 +84,7 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
         display_path(&out_dir.join("bench.md")),
         display_path(&out_dir.join("bench.json"))
     );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `target/minilinux/bench/`.
