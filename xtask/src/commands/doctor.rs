@@ -4,6 +4,7 @@ use anyhow::Result;
 use camino::Utf8Path;
 use std::process::ExitCode;
 
+use crate::board::Board;
 use crate::engine::Ctx;
 use crate::host::apt::dpkg_query;
 use crate::host::requirements::{optional_feature, Scope};
@@ -55,12 +56,6 @@ fn free_bytes(path: &Utf8Path) -> Option<u64> {
 pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<ExitCode> {
     let board = ctx.board()?;
     let check = Check::run(board, Scope::WithOptional);
-    let names: Vec<String> = check
-        .requirements
-        .iter()
-        .map(|r| r.package.clone())
-        .collect();
-    let versions = dpkg_query(&names);
     println!("board {}: {}", board.name, board.spec.description);
     println!(
         "host: {}",
@@ -71,6 +66,41 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<ExitCode> {
         }
     );
     println!();
+    print_tools(&check);
+    let rust_ok = print_rust_std(board, &check);
+    println!();
+    print_machine(board);
+    let needed_missing = check
+        .missing
+        .iter()
+        .any(|r| optional_feature(&r.package).is_none());
+    if !needed_missing && rust_ok {
+        if check.missing.is_empty() {
+            println!("\nall present");
+        } else {
+            println!(
+                "\nall the board needs is present; optional, `cargo xtask setup` installs: {}",
+                describe_missing(&check)
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "\nmissing: {}: run `cargo xtask setup`",
+            describe_missing(&check)
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// The table of requirements: the program or file, its package, and where it was found.
+fn print_tools(check: &Check) {
+    let names: Vec<String> = check
+        .requirements
+        .iter()
+        .map(|r| r.package.clone())
+        .collect();
+    let versions = dpkg_query(&names);
     println!("{:<40} {:<22} {:<42}", "tool", "package", "found");
     for req in &check.requirements {
         let found = match req.probe.find() {
@@ -89,6 +119,10 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<ExitCode> {
         };
         println!("{:<40} {:<22} {found}", req.probe.name(), req.package);
     }
+}
+
+/// The line for the guest's Rust std; whether it is there.
+fn print_rust_std(board: &Board, check: &Check) -> bool {
     let target = &board.spec.rust_target;
     let (rust_line, rust_ok) = match &check.rust_std {
         RustStd::Host => ("host toolchain (cargo)".to_string(), true),
@@ -104,7 +138,11 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<ExitCode> {
         format!("Rust std for {target}"),
         ""
     );
-    println!();
+    rust_ok
+}
+
+/// KVM, and the free space where the cache and the build outputs go.
+fn print_machine(board: &Board) {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let kvm_usable = crate::qemu::open_dev_kvm().is_ok();
     if let Some(note) = kvm_note(
@@ -128,27 +166,6 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<ExitCode> {
         .map(human_size)
         .unwrap_or_else(|| "unknown".into());
     println!("build outputs: {target_dir} ({free} free; a kernel build takes about 2 GiB)");
-    let needed_missing = check
-        .missing
-        .iter()
-        .any(|r| optional_feature(&r.package).is_none());
-    if !needed_missing && rust_ok {
-        if check.missing.is_empty() {
-            println!("\nall present");
-        } else {
-            println!(
-                "\nall the board needs is present; optional, `cargo xtask setup` installs: {}",
-                describe_missing(&check)
-            );
-        }
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!(
-            "\nmissing: {}: run `cargo xtask setup`",
-            describe_missing(&check)
-        );
-        Ok(ExitCode::FAILURE)
-    }
 }
 
 #[cfg(test)]

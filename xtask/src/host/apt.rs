@@ -163,9 +163,14 @@ fn apt_install(release: Option<&str>, packages: &[String]) -> Step {
     Step::Run(args)
 }
 
-/// Decides the apt steps from what was probed.
-pub fn plan(host: &HostState) -> Plan {
-    let mut plan = Plan::default();
+/// The missing packages to install: (plainly, from backports: the QEMU package when
+/// QEMU comes from backports). One dpkg says is installed although its probe failed is
+/// not reinstalled but warned about.
+fn to_install(
+    host: &HostState,
+    backports: bool,
+    warnings: &mut Vec<String>,
+) -> (Vec<String>, Vec<String>) {
     let installed: BTreeSet<&str> = host
         .dpkg
         .iter()
@@ -174,10 +179,9 @@ pub fn plan(host: &HostState) -> Plan {
         .collect();
     let mut plain = Vec::new();
     let mut from_backports = Vec::new();
-    let backports = backports_release(&host.os, &host.dpkg);
     for req in &host.missing {
         if installed.contains(req.package.as_str()) {
-            plan.warnings.push(format!(
+            warnings.push(format!(
                 "{} is installed but {} is not found{}",
                 req.package,
                 req.probe.name(),
@@ -190,11 +194,20 @@ pub fn plan(host: &HostState) -> Plan {
             continue;
         }
         let is_qemu = host.qemu_package.as_deref() == Some(req.package.as_str());
-        match (&backports, is_qemu) {
-            (Some(_), true) => from_backports.push(req.package.clone()),
-            _ => plain.push(req.package.clone()),
+        if backports && is_qemu {
+            from_backports.push(req.package.clone());
+        } else {
+            plain.push(req.package.clone());
         }
     }
+    (plain, from_backports)
+}
+
+/// Decides the apt steps from what was probed.
+pub fn plan(host: &HostState) -> Plan {
+    let mut plan = Plan::default();
+    let backports = backports_release(&host.os, &host.dpkg);
+    let (plain, from_backports) = to_install(host, backports.is_some(), &mut plan.warnings);
     let mut add_arch = None;
     match &host.rust_std {
         Some(RustStd::Debian { arch }) if !host.foreign_arches.contains(arch) => {

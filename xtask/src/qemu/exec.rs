@@ -121,102 +121,40 @@ pub fn run(mut cmd: Command, options: &ExecOptions) -> Result<ExecResult> {
         let echo = options.echo == Echo::Console;
         std::thread::spawn(move || pump_stderr(stderr, &text, echo))
     };
-
     let deadline = options.timeout.map(|t| started + t);
+    let mut story = Story::new(options.echo);
     let mut splitter = LineSplitter::default();
-    let mut output = String::new();
-    let mut phase = Phase::Kernel;
-    let mut phase_deadline: Option<Instant> = None;
     let mut stdout = std::io::stdout().lock();
-    let mut lingered = false;
-    let outcome = loop {
+    let (outcome, lingered) = loop {
         if interrupted() {
             qemu.stop()?;
             bail!("interrupted: stopped qemu");
         }
         let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) && !matches!(phase, Phase::Stopping(_)) {
+        if let Some(end) = story.deadline_passed(now, deadline) {
             qemu.stop()?;
-            break if phase == Phase::Panicking {
-                ExecOutcome::Panic
-            } else {
-                ExecOutcome::Timeout
-            };
+            break end;
         }
-        if phase_deadline.is_some_and(|d| now >= d) {
-            qemu.stop()?;
-            match phase {
-                Phase::Stopping(status) => {
-                    lingered = true;
-                    break ExecOutcome::Exited(status);
-                }
-                _ => break ExecOutcome::Panic,
-            }
-        }
-        let wake = [Some(now + TICK), deadline, phase_deadline]
+        let wake = [Some(now + TICK), deadline, story.phase_deadline]
             .into_iter()
             .flatten()
             .min();
-        let chunk = read_until(console.as_fd(), wake.unwrap_or(now + TICK))?;
-        let bytes = match chunk {
-            Chunk::Idle => continue,
+        match read_until(console.as_fd(), wake.unwrap_or(now + TICK))? {
+            Chunk::Idle => {}
             Chunk::Eof => {
                 let status = match qemu.wait_timeout(STOP_GRACE)? {
                     Some(status) => status,
                     None => qemu.stop()?,
                 };
-                break match phase {
-                    Phase::Stopping(guest) => ExecOutcome::Exited(guest),
-                    Phase::Panicking => ExecOutcome::Panic,
-                    Phase::Kernel | Phase::Command => ExecOutcome::QemuExited(status),
-                };
+                break (story.at_exit(status), false);
             }
-            Chunk::Data(bytes) => bytes,
-        };
-        for line in splitter.push(&bytes) {
-            let text = String::from_utf8_lossy(&line);
-            let event = classify(&text);
-            if options.echo == Echo::Console {
-                write_line(&mut stdout, &line);
-            }
-            match (phase, event) {
-                // The report is complete: stop now rather than after the grace time.
-                (Phase::Panicking, Some(LineEvent::PanicEnd)) => {
-                    phase_deadline = Some(Instant::now())
+            Chunk::Data(bytes) => {
+                for line in splitter.push(&bytes) {
+                    story.line(&line, &mut stdout);
                 }
-                (Phase::Stopping(_) | Phase::Panicking, _) => {}
-                (_, Some(LineEvent::Panic | LineEvent::PanicEnd)) => {
-                    phase = Phase::Panicking;
-                    phase_deadline = Some(Instant::now() + PANIC_GRACE);
-                }
-                (Phase::Kernel, Some(LineEvent::Banner)) => phase = Phase::Command,
-                (
-                    Phase::Kernel | Phase::Command,
-                    Some(LineEvent::Status {
-                        output: last,
-                        status,
-                    }),
-                ) => {
-                    output.push_str(&last);
-                    if options.echo == Echo::Command && !last.is_empty() {
-                        let _ = writeln!(stdout, "{last}");
-                    }
-                    phase = Phase::Stopping(status);
-                    phase_deadline = Some(Instant::now() + STOP_GRACE);
-                }
-                // The kernel prints on the console whenever it likes; -v shows it.
-                (Phase::Command, _) if is_kernel_message(&text) => {}
-                (Phase::Command, _) => {
-                    output.push_str(&text);
-                    output.push('\n');
-                    if options.echo == Echo::Command {
-                        write_line(&mut stdout, &line);
-                    }
-                }
-                (Phase::Kernel, _) => {}
+                let _ = stdout.flush();
             }
         }
-        let _ = stdout.flush();
     };
     let _ = stdout.flush();
     drop(stdout);
@@ -227,11 +165,102 @@ pub fn run(mut cmd: Command, options: &ExecOptions) -> Result<ExecResult> {
             .into_owned();
     Ok(ExecResult {
         outcome,
-        output,
+        output: story.output,
         console: splitter.console(),
         qemu_stderr,
         qemu_lingered: lingered,
     })
+}
+
+/// What the console said so far: the phase it is in, until when, and the command's output.
+struct Story {
+    phase: Phase,
+    /// When the phase's grace time ends (the panic report, QEMU stopping by itself).
+    phase_deadline: Option<Instant>,
+    output: String,
+    echo: Echo,
+}
+
+impl Story {
+    fn new(echo: Echo) -> Story {
+        Story {
+            phase: Phase::Kernel,
+            phase_deadline: None,
+            output: String::new(),
+            echo,
+        }
+    }
+
+    /// How the run ends at `now`, if a deadline passed: the timeout (unless the command
+    /// already reported), or the phase's grace time; `true` when QEMU lingered.
+    fn deadline_passed(
+        &self,
+        now: Instant,
+        timeout: Option<Instant>,
+    ) -> Option<(ExecOutcome, bool)> {
+        if timeout.is_some_and(|d| now >= d) && !matches!(self.phase, Phase::Stopping(_)) {
+            return Some(if self.phase == Phase::Panicking {
+                (ExecOutcome::Panic, false)
+            } else {
+                (ExecOutcome::Timeout, false)
+            });
+        }
+        if self.phase_deadline.is_some_and(|d| now >= d) {
+            return Some(match self.phase {
+                Phase::Stopping(status) => (ExecOutcome::Exited(status), true),
+                _ => (ExecOutcome::Panic, false),
+            });
+        }
+        None
+    }
+
+    /// How the run ended when QEMU exited with `status`.
+    fn at_exit(&self, status: ExitStatus) -> ExecOutcome {
+        match self.phase {
+            Phase::Stopping(guest) => ExecOutcome::Exited(guest),
+            Phase::Panicking => ExecOutcome::Panic,
+            Phase::Kernel | Phase::Command => ExecOutcome::QemuExited(status),
+        }
+    }
+
+    /// One console line: the phase it moves to, the output it adds, what is echoed.
+    fn line(&mut self, line: &[u8], stdout: &mut impl Write) {
+        let text = String::from_utf8_lossy(line);
+        let event = classify(&text);
+        if self.echo == Echo::Console {
+            write_line(stdout, line);
+        }
+        match (self.phase, event) {
+            // The report is complete: stop now rather than after the grace time.
+            (Phase::Panicking, Some(LineEvent::PanicEnd)) => {
+                self.phase_deadline = Some(Instant::now())
+            }
+            (Phase::Stopping(_) | Phase::Panicking, _) => {}
+            (_, Some(LineEvent::Panic | LineEvent::PanicEnd)) => {
+                self.phase = Phase::Panicking;
+                self.phase_deadline = Some(Instant::now() + PANIC_GRACE);
+            }
+            (Phase::Kernel, Some(LineEvent::Banner)) => self.phase = Phase::Command,
+            (Phase::Kernel | Phase::Command, Some(LineEvent::Status { output, status })) => {
+                self.output.push_str(&output);
+                if self.echo == Echo::Command && !output.is_empty() {
+                    let _ = writeln!(stdout, "{output}");
+                }
+                self.phase = Phase::Stopping(status);
+                self.phase_deadline = Some(Instant::now() + STOP_GRACE);
+            }
+            // The kernel prints on the console whenever it likes; -v shows it.
+            (Phase::Command, _) if is_kernel_message(&text) => {}
+            (Phase::Command, _) => {
+                self.output.push_str(&text);
+                self.output.push('\n');
+                if self.echo == Echo::Command {
+                    write_line(stdout, line);
+                }
+            }
+            (Phase::Kernel, _) => {}
+        }
+    }
 }
 
 fn write_line(out: &mut impl Write, line: &[u8]) {

@@ -16,6 +16,7 @@ use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
 use crate::board::Board;
 use crate::qemu::{Boot, BootRequest, FileOverrides, Session};
+use crate::render::{human_size, render_command};
 
 /// The seed recipe's `/init` (see the note at its top).
 const SEED_INIT: &str = include_str!("seed_init.sh");
@@ -44,95 +45,150 @@ struct Phases {
     to_prompt: Duration,
 }
 
-/// Boots the three variants in turn, `plan.runs` times each.
+/// Boots the variants in turn, `plan.runs` times each.
 pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
-    let src = require(board.kernel_src(), "kernel source tree")?;
-    // Copies, so a rebuild meanwhile cannot change what is measured.
-    let copy = |from: Utf8PathBuf, what: &str, name: &str| -> Result<Utf8PathBuf> {
-        let to = dir.join(name);
-        fs_err::copy(require(from, what)?, &to)?;
-        Ok(to)
-    };
-    let kernel = copy(board.kernel_image(), "kernel image", "kernel")?;
-    let dtb = match board.dtb() {
-        Some(dtb) => Some(copy(dtb, "device tree blob", "dtb")?),
-        None => None,
-    };
-    let config = copy(board.kernel_config(), "kernel .config", "config")?;
-    let ours_initrd = copy(board.current_initramfs(), "initramfs", "initramfs")?;
-    let init = require(board.init_bin(), "init")?;
-    let busybox = require(board.busybox_bin(), "busybox")?;
-    let seed_initrd = seed_initramfs(&src, &busybox, dir)?;
-    let reference_initrd = reference_initramfs(board, &src, dir);
-
-    // `append`: the words after the board's command line.
-    let prepare = |initrd: &Utf8Path, append: Vec<String>| -> Result<Boot> {
-        let files = FileOverrides {
-            kernel: Some(kernel.clone()),
-            dtb: dtb.clone(),
-            kernel_config: Some(config.clone()),
-            initrd: Some(initrd.to_owned()),
-        };
-        Boot::prepare(
-            board,
-            &BootRequest {
-                files,
-                append,
-                exec: None,
-            },
-        )
-    };
-    // The boot log's level, then `extra`.
-    let boot = |initrd: &Utf8Path, extra: &[&str]| -> Result<Boot> {
-        let mut append = vec![LOGLEVEL.to_string()];
-        append.extend(extra.iter().map(|s| s.to_string()));
-        prepare(initrd, append)
-    };
-    let seed = boot(&seed_initrd, &[])?;
-    let ours = boot(&ours_initrd, &[])?;
-    let floor = boot(&ours_initrd, &["rdinit=/bin/sh"])?;
-    // As `cargo xtask qemu` boots: the board's own command line, no `loglevel=7`.
-    let quiet = prepare(&ours_initrd, Vec::new())?;
-    let reference = match &reference_initrd {
-        Ok(initrd) => Some(boot(initrd, &[])?),
-        Err(_) => None,
-    };
-    let mut notes = vec![
-        format!(
-            "one kernel ({}), {} appended to its command line for every variant but the quiet boot: `{}`",
-            human(&kernel)?,
-            LOGLEVEL,
-            ours.cmdline
-        ),
-        "times are host times from spawning QEMU on a pseudo-terminal to the moment the text \
-         arrives: `Run <init> as init process`, then the shell prompt (`/ # ` or `~ # `)"
-            .to_string(),
-        format!(
-            "seed: its shell-script /init and layout (busybox, bin/sh, dev/console, etc/init.d/rcS), \
-             packed by the kernel's gen_init_cpio + gzip -9, {}",
-            human(&seed_initrd)?
-        ),
-        format!(
-            "ours: the board's initramfs ({}); floor: the same initramfs with `rdinit=/bin/sh`",
-            human(&ours_initrd)?
-        ),
-    ];
+    let setup = Setup::prepare(board, dir)?;
+    let mut notes = setup.notes()?;
     let mut variants = vec![
-        Variant::new("boot: seed /init", || boot_once(&seed)),
-        Variant::new("boot: ours", || boot_once(&ours)),
-        Variant::new("boot: floor (rdinit=/bin/sh)", || boot_once(&floor)),
-        Variant::new("boot: ours, quiet", || boot_quiet(&quiet)),
+        Variant::new("boot: seed /init", || boot_once(&setup.seed)),
+        Variant::new("boot: ours", || boot_once(&setup.ours)),
+        Variant::new("boot: floor (rdinit=/bin/sh)", || boot_once(&setup.floor)),
+        Variant::new("boot: ours, quiet", || boot_quiet(&setup.quiet)),
     ];
-    if let Some(reference) = &reference {
+    if let Some(reference) = &setup.reference {
         variants.push(Variant::new("boot: reference init", || {
             boot_once(reference)
         }));
     }
     let samples = interleave(plan, &mut variants)?;
     drop(variants);
+    let rows = rows(board, &setup, &samples, &mut notes)?;
+    notes.push(format!(
+        "quiet: our initramfs booted with the board's own command line, `{}`, timed from \
+         spawning QEMU to the prompt",
+        setup.quiet.cmdline
+    ));
+    notes.push(format!("qemu: `{}`", render_command(&setup.ours.command())));
+    Ok(Section {
+        name: "boot".into(),
+        title: "boot under TCG: seed /init vs ours vs rdinit=/bin/sh".into(),
+        rows,
+        notes,
+    })
+}
+
+/// What the boot part measures: the files, copied so a rebuild meanwhile cannot change
+/// them, and one prepared boot per variant.
+struct Setup {
+    kernel: Utf8PathBuf,
+    ours_initrd: Utf8PathBuf,
+    seed_initrd: Utf8PathBuf,
+    /// The reference init's initramfs, or why it could not be built.
+    reference_initrd: Result<Utf8PathBuf>,
+    init: Utf8PathBuf,
+    seed: Boot,
+    ours: Boot,
+    floor: Boot,
+    quiet: Boot,
+    reference: Option<Boot>,
+}
+
+impl Setup {
+    fn prepare(board: &Board, dir: &Utf8Path) -> Result<Setup> {
+        let src = require(board.kernel_src(), "kernel source tree")?;
+        let copy = |from: Utf8PathBuf, what: &str, name: &str| -> Result<Utf8PathBuf> {
+            let to = dir.join(name);
+            fs_err::copy(require(from, what)?, &to)?;
+            Ok(to)
+        };
+        let kernel = copy(board.kernel_image(), "kernel image", "kernel")?;
+        let dtb = match board.dtb() {
+            Some(dtb) => Some(copy(dtb, "device tree blob", "dtb")?),
+            None => None,
+        };
+        let config = copy(board.kernel_config(), "kernel .config", "config")?;
+        let ours_initrd = copy(board.current_initramfs(), "initramfs", "initramfs")?;
+        let init = require(board.init_bin(), "init")?;
+        let busybox = require(board.busybox_bin(), "busybox")?;
+        let seed_initrd = seed_initramfs(&src, &busybox, dir)?;
+        let reference_initrd = reference_initramfs(board, &src, dir);
+        // `append`: the words after the board's command line.
+        let prepare = |initrd: &Utf8Path, append: Vec<String>| -> Result<Boot> {
+            let files = FileOverrides {
+                kernel: Some(kernel.clone()),
+                dtb: dtb.clone(),
+                kernel_config: Some(config.clone()),
+                initrd: Some(initrd.to_owned()),
+            };
+            Boot::prepare(
+                board,
+                &BootRequest {
+                    files,
+                    append,
+                    exec: None,
+                },
+            )
+        };
+        // The boot log's level, then `extra`.
+        let boot = |initrd: &Utf8Path, extra: &[&str]| -> Result<Boot> {
+            let mut append = vec![LOGLEVEL.to_string()];
+            append.extend(extra.iter().map(|s| s.to_string()));
+            prepare(initrd, append)
+        };
+        let reference = match &reference_initrd {
+            Ok(initrd) => Some(boot(initrd, &[])?),
+            Err(_) => None,
+        };
+        Ok(Setup {
+            seed: boot(&seed_initrd, &[])?,
+            ours: boot(&ours_initrd, &[])?,
+            floor: boot(&ours_initrd, &["rdinit=/bin/sh"])?,
+            // As `cargo xtask qemu` boots: the board's own command line, no `loglevel=7`.
+            quiet: prepare(&ours_initrd, Vec::new())?,
+            reference,
+            kernel,
+            ours_initrd,
+            seed_initrd,
+            reference_initrd,
+            init,
+        })
+    }
+
+    /// What every row shares: the kernel, how times are taken, the initramfs variants.
+    fn notes(&self) -> Result<Vec<String>> {
+        Ok(vec![
+            format!(
+                "one kernel ({}), {} appended to its command line for every variant but the quiet boot: `{}`",
+                human(&self.kernel)?,
+                LOGLEVEL,
+                self.ours.cmdline
+            ),
+            "times are host times from spawning QEMU on a pseudo-terminal to the moment the text \
+             arrives: `Run <init> as init process`, then the shell prompt (`/ # ` or `~ # `)"
+                .to_string(),
+            format!(
+                "seed: its shell-script /init and layout (busybox, bin/sh, dev/console, etc/init.d/rcS), \
+                 packed by the kernel's gen_init_cpio + gzip -9, {}",
+                human(&self.seed_initrd)?
+            ),
+            format!(
+                "ours: the board's initramfs ({}); floor: the same initramfs with `rdinit=/bin/sh`",
+                human(&self.ours_initrd)?
+            ),
+        ])
+    }
+}
+
+/// The rows from the samples (seed, ours, floor, quiet, then the reference init's if it
+/// ran); the reference init's note goes to `notes`.
+fn rows(
+    board: &Board,
+    setup: &Setup,
+    samples: &[Vec<Phases>],
+    notes: &mut Vec<String>,
+) -> Result<Vec<Row>> {
     let [seed_runs, ours_runs, floor_runs, quiet_runs] =
         [&samples[0], &samples[1], &samples[2], &samples[3]];
-    let reference_runs = samples.get(4);
     let phase = |runs: &[Phases], pick: fn(&Phases) -> Duration| -> Result<Value> {
         let durations: Vec<Duration> = runs.iter().map(pick).collect();
         Stats::of_durations(&durations)
@@ -142,9 +198,6 @@ pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     let to_init = |p: &Phases| p.to_init;
     let to_prompt = |p: &Phases| p.to_prompt;
     let total = |p: &Phases| p.to_init + p.to_prompt;
-    const SEED: &str = "seed /init";
-    const FLOOR: &str = "rdinit=/bin/sh";
-    const REFERENCE: &str = "reference init";
     let mut rows = vec![
         Row::compare(
             "QEMU start → Run /init",
@@ -172,15 +225,15 @@ pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
         )
         .with_target(TO_PROMPT_TARGET),
     ];
-    match (&reference_initrd, reference_runs) {
+    match (&setup.reference_initrd, samples.get(4)) {
         (Ok(initrd), Some(reference_runs)) => {
             let reference_to_prompt = phase(reference_runs, to_prompt)?;
             notes.push(format!(
-                "reference init: xtask/src/commands/bench/reference_init.c, init's boot work (six mounts, \
-                 /proc/cmdline, the host name, the banner, the active console, a shell in a new \
-                 session on it) with one system call per step and no C library (the kernel's \
-                 tools/include/nolibc), {}; it reaches the prompt {} after the floor: what that \
-                 work costs here, however init is written",
+                "reference init: xtask/src/commands/bench/reference_init.c, init's boot work (six \
+                 mounts, /proc/cmdline, the host name, the banner, the active console, a shell in \
+                 a new session on it) with one system call per step and no C library (the \
+                 kernel's tools/include/nolibc), {}; it reaches the prompt {} after the floor: \
+                 what that work costs here, however init is written",
                 human(initrd)?,
                 signed_ms(reference_to_prompt.central() - phase(floor_runs, to_prompt)?.central()),
             ));
@@ -201,6 +254,11 @@ pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     if let Some(seconds) = board.spec.bench.prompt_within {
         quiet_row = quiet_row.with_target(Target::OursAtMost { seconds });
     }
+    let size = |path: &Utf8Path| -> Result<Value> {
+        Ok(Value::Bytes {
+            value: fs_err::metadata(path)?.len(),
+        })
+    };
     rows.extend([
         Row::compare(
             "QEMU start → prompt",
@@ -217,37 +275,21 @@ pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
         quiet_row,
         Row::compare(
             "initramfs size",
-            Value::Bytes {
-                value: fs_err::metadata(&ours_initrd)?.len(),
-            },
+            size(&setup.ours_initrd)?,
             SEED,
-            Value::Bytes {
-                value: fs_err::metadata(&seed_initrd)?.len(),
-            },
+            size(&setup.seed_initrd)?,
         ),
-        Row::single(
-            "init binary size (static)",
-            Value::Bytes {
-                value: fs_err::metadata(&init)?.len(),
-            },
-        ),
+        Row::single("init binary size (static)", size(&setup.init)?),
     ]);
-    notes.push(format!(
-        "quiet: our initramfs booted with the board's own command line, `{}`, timed from \
-         spawning QEMU to the prompt",
-        quiet.cmdline
-    ));
-    notes.push(format!(
-        "qemu: `{}`",
-        crate::render::render_command(&ours.command())
-    ));
-    Ok(Section {
-        name: "boot".into(),
-        title: "boot under TCG: seed /init vs ours vs rdinit=/bin/sh".into(),
-        rows,
-        notes,
-    })
+    Ok(rows)
 }
+
+/// The baselines' names in the rows.
+const SEED: &str = "seed /init";
+/// See [`SEED`].
+const FLOOR: &str = "rdinit=/bin/sh";
+/// See [`SEED`].
+const REFERENCE: &str = "reference init";
 
 /// One boot to the shell prompt; QEMU is stopped as soon as the prompt shows.
 fn boot_once(boot: &Boot) -> Result<Phases> {
@@ -394,7 +436,7 @@ fn seed_layout(busybox: &Utf8Path, init: &Utf8Path, rcs: &Utf8Path) -> Vec<ListE
 }
 
 fn human(path: &Utf8Path) -> Result<String> {
-    Ok(crate::render::human_size(fs_err::metadata(path)?.len()))
+    Ok(human_size(fs_err::metadata(path)?.len()))
 }
 
 /// Runs the boot part once per variant with its files in `dir`, for the end-to-end

@@ -72,54 +72,14 @@ pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
             .to_string(),
     ];
     for (name, fragment, target) in &fragments {
-        let ours_out = dir.join("ours.config");
-        let script_dir = dir.join("merge_config");
-        let mut variants = vec![
-            Variant::new(format!("kconfig merge, {name}"), || {
-                merge_ours(&base, fragment, &ours_out)
-            }),
-            Variant::new(format!("merge_config.sh -m, {name}"), || {
-                merge_script(&script, &base, fragment, &script_dir)
-            }),
-        ];
-        let samples = interleave(plan, &mut variants)?;
-        drop(variants);
-        let [ours, script_runs] = [&samples[0], &samples[1]];
-        let times = |runs: &[Run]| {
-            let durations: Vec<Duration> = runs.iter().map(|r| r.time).collect();
-            Stats::of_durations(&durations).map(Value::Seconds)
+        let tools = Tools {
+            base: &base,
+            script: &script,
+            dir,
         };
-        let (Some(ours_time), Some(script_time)) = (times(ours), times(script_runs)) else {
-            bail!("no runs measured");
-        };
-        let row = Row::compare(
-            format!("merge {name}"),
-            ours_time,
-            "merge_config.sh -m",
-            script_time,
-        );
-        rows.push(match target {
-            Some(target) => row.with_target(*target),
-            None => row,
-        });
-        let count = |runs: &[Run]| Value::Count {
-            value: runs.first().map_or(0, |r| r.redefinitions as u64),
-        };
-        rows.push(Row::compare(
-            format!("  redefinitions reported, {name}"),
-            count(ours),
-            "merge_config.sh -m",
-            count(script_runs),
-        ));
-        let same = fs_err::read(&ours_out)? == fs_err::read(script_dir.join("out/.config"))?;
-        notes.push(format!(
-            "{name}: the merged .config is {} merge_config.sh's",
-            if same {
-                "byte for byte the same as"
-            } else {
-                "NOT the same as"
-            }
-        ));
+        let (fragment_rows, note) = compare(plan, &tools, name, fragment, *target)?;
+        rows.extend(fragment_rows);
+        notes.push(note);
     }
     Ok(Section {
         name: "kconfig".into(),
@@ -127,6 +87,76 @@ pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
         rows,
         notes,
     })
+}
+
+/// What both tools merge onto and where: the base `.config`, the kernel's script, the
+/// scratch folder.
+struct Tools<'a> {
+    base: &'a Utf8Path,
+    script: &'a Utf8Path,
+    dir: &'a Utf8Path,
+}
+
+/// Both tools on one fragment: its time and redefinition rows, and the note saying whether
+/// the merged `.config`s are the same.
+fn compare(
+    plan: &Plan,
+    tools: &Tools,
+    name: &str,
+    fragment: &Utf8Path,
+    target: Option<Target>,
+) -> Result<(Vec<Row>, String)> {
+    let ours_out = tools.dir.join("ours.config");
+    let script_dir = tools.dir.join("merge_config");
+    let mut variants = vec![
+        Variant::new(format!("kconfig merge, {name}"), || {
+            merge_ours(tools.base, fragment, &ours_out)
+        }),
+        Variant::new(format!("merge_config.sh -m, {name}"), || {
+            merge_script(tools.script, tools.base, fragment, &script_dir)
+        }),
+    ];
+    let samples = interleave(plan, &mut variants)?;
+    drop(variants);
+    let [ours, script_runs] = [&samples[0], &samples[1]];
+    let times = |runs: &[Run]| {
+        let durations: Vec<Duration> = runs.iter().map(|r| r.time).collect();
+        Stats::of_durations(&durations).map(Value::Seconds)
+    };
+    let (Some(ours_time), Some(script_time)) = (times(ours), times(script_runs)) else {
+        bail!("no runs measured");
+    };
+    let row = Row::compare(
+        format!("merge {name}"),
+        ours_time,
+        "merge_config.sh -m",
+        script_time,
+    );
+    let count = |runs: &[Run]| Value::Count {
+        value: runs.first().map_or(0, |r| r.redefinitions as u64),
+    };
+    let rows = vec![
+        match target {
+            Some(target) => row.with_target(target),
+            None => row,
+        },
+        Row::compare(
+            format!("  redefinitions reported, {name}"),
+            count(ours),
+            "merge_config.sh -m",
+            count(script_runs),
+        ),
+    ];
+    let same = fs_err::read(&ours_out)? == fs_err::read(script_dir.join("out/.config"))?;
+    let note = format!(
+        "{name}: the merged .config is {} merge_config.sh's",
+        if same {
+            "byte for byte the same as"
+        } else {
+            "NOT the same as"
+        }
+    );
+    Ok((rows, note))
 }
 
 /// `make -s -C <src> O=<out> ARCH=.. CROSS_COMPILE=.. <target>`; returns `<out>/.config`.

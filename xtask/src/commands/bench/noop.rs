@@ -38,48 +38,19 @@ pub fn run(board: &Board, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
     require(board.kernel_image(), "kernel image")?;
     let (make, image) = make_image(board)?;
     let make_label = format!("make {image}");
-    let all = || -> Command {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(layout::workspace_root()).args([
-            "xtask",
-            "--board",
-            &board.name,
-            "-v",
-            "all",
-            "--exec",
-            "true",
-        ]);
-        cmd
-    };
     eprintln!(
         "  warming up (builds whatever is stale): {} and {}",
-        render_command(&all()),
+        render_command(&all_command(board)),
         render_command(&make)
     );
-    time_all(all(), &board.spec.qemu.binary)?;
+    time_all(all_command(board), &board.spec.qemu.binary)?;
     time_make(board, &make)?;
 
-    let qemu = board.spec.qemu.binary.clone();
     let mut all_runs: Vec<AllRun> = Vec::new();
     let mut repeated: Vec<String> = Vec::new();
     let mut variants = vec![
         Variant::new("cargo xtask all --exec true", || {
-            // Others may change the work tree meanwhile; a run that rebuilt is not a no-op.
-            for _ in 0..ATTEMPTS {
-                let run = time_all(all(), &qemu)?;
-                if run.rebuilt.is_empty() {
-                    let before_qemu = run.before_qemu;
-                    all_runs.push(run);
-                    return Ok(before_qemu);
-                }
-                repeated.push(run.rebuilt.join(", "));
-            }
-            bail!(
-                "`cargo xtask all` rebuilt something {ATTEMPTS} times in a row ({}): is the \
-                 work tree changing?",
-                repeated.join("; ")
-            )
+            time_no_op_all(board, &mut all_runs, &mut repeated)
         }),
         Variant::new(format!("{make_label} (nothing to do)"), || {
             time_make(board, &make)
@@ -87,6 +58,55 @@ pub fn run(board: &Board, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
     ];
     let samples = interleave(plan, &mut variants)?;
     drop(variants);
+    Ok(Section {
+        name: "noop".into(),
+        title: format!("no-op rebuild: cargo xtask all vs {make_label}"),
+        rows: rows(&samples, &all_runs, &make_label)?,
+        notes: notes(board, &make, &repeated),
+    })
+}
+
+/// `cargo xtask --board <board> -v all --exec true` from the workspace root.
+fn all_command(board: &Board) -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(layout::workspace_root()).args([
+        "xtask",
+        "--board",
+        &board.name,
+        "-v",
+        "all",
+        "--exec",
+        "true",
+    ]);
+    cmd
+}
+
+/// One timed no-op `all` (into `runs`): others may change the work tree meanwhile, and a
+/// run that rebuilt something is not a no-op, so it is run again (noted in `repeated`).
+fn time_no_op_all(
+    board: &Board,
+    runs: &mut Vec<AllRun>,
+    repeated: &mut Vec<String>,
+) -> Result<Duration> {
+    for _ in 0..ATTEMPTS {
+        let run = time_all(all_command(board), &board.spec.qemu.binary)?;
+        if run.rebuilt.is_empty() {
+            let before_qemu = run.before_qemu;
+            runs.push(run);
+            return Ok(before_qemu);
+        }
+        repeated.push(run.rebuilt.join(", "));
+    }
+    bail!(
+        "`cargo xtask all` rebuilt something {ATTEMPTS} times in a row ({}): is the \
+         work tree changing?",
+        repeated.join("; ")
+    )
+}
+
+/// The rows: start → QEMU starts against make, then the whole run and QEMU's share.
+fn rows(samples: &[Vec<Duration>], all_runs: &[AllRun], make_label: &str) -> Result<Vec<Row>> {
     let seconds = |durations: &[Duration]| -> Result<Value> {
         Stats::of_durations(durations)
             .map(Value::Seconds)
@@ -94,28 +114,32 @@ pub fn run(board: &Board, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
     };
     let totals: Vec<Duration> = all_runs.iter().map(|r| r.total).collect();
     let boots: Vec<Duration> = all_runs.iter().map(|r| r.total - r.before_qemu).collect();
-    let rows = vec![
+    Ok(vec![
         Row::compare(
             "no-op `cargo xtask all`, start → QEMU starts",
             seconds(&samples[0])?,
-            make_label.clone(),
+            make_label.to_string(),
             seconds(&samples[1])?,
         )
         .with_target(TARGET),
         Row::single("  `cargo xtask all --exec true` in all", seconds(&totals)?),
         Row::single("  of which QEMU (boot, `true`, stop)", seconds(&boots)?),
-    ];
+    ])
+}
+
+/// What was timed, and the runs left out because they rebuilt something.
+fn notes(board: &Board, make: &Command, repeated: &[String]) -> Vec<String> {
     let mut notes = vec![
         format!(
             "ours: `{}` from the workspace root, timed until it prints the QEMU command line \
              (`-v` prints it just before starting QEMU): cargo's freshness check, the setup \
              check, and fetch, configure, build and pack finding nothing to do",
-            render_command(&all())
+            render_command(&all_command(board))
         ),
         format!(
             "baseline: `{}` in the board's kernel build directory, nothing changed (run under \
              the board's lock)",
-            render_command(&make)
+            render_command(make)
         ),
     ];
     if !repeated.is_empty() {
@@ -126,12 +150,7 @@ pub fn run(board: &Board, plan: &Plan, _dir: &Utf8Path) -> Result<Section> {
             repeated.join("; ")
         ));
     }
-    Ok(Section {
-        name: "noop".into(),
-        title: format!("no-op rebuild: cargo xtask all vs {make_label}"),
-        rows,
-        notes,
-    })
+    notes
 }
 
 /// `make -C <src> O=<build> ARCH=.. CROSS_COMPILE=.. -j<cpus> <image>`, as the build stage

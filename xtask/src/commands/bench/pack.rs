@@ -76,33 +76,7 @@ pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
     ];
     let samples = interleave(plan, &mut variants)?;
     drop(variants);
-    let time = |runs: &[Run]| -> Result<Value> {
-        let durations: Vec<Duration> = runs.iter().map(|r| r.time).collect();
-        Stats::of_durations(&durations)
-            .map(Value::Seconds)
-            .context("no runs measured")
-    };
-    let size = |runs: &[Run]| Value::Bytes {
-        value: runs.first().map_or(0, |r| r.archive.len() as u64),
-    };
-    let entries = |runs: &[Run]| -> Result<Value> {
-        let archive = runs.first().map_or(&[][..], |r| &r.archive[..]);
-        let listed = rootfs::list(archive)?;
-        Ok(Value::Count {
-            value: listed.len() as u64,
-        })
-    };
-    let [ours, find, gen, script] = [&samples[0], &samples[1], &samples[2], &samples[3]];
-    let rows = vec![
-        Row::compare("pack time", time(ours)?, FIND_CPIO, time(find)?)
-            .with_target(Target::RatioAtLeast { ratio: 2.0 }),
-        Row::compare("pack time", time(ours)?, GEN_INIT_CPIO, time(gen)?),
-        Row::compare("pack time", time(ours)?, GEN_INITRAMFS, time(script)?),
-        Row::compare("archive size", size(ours), FIND_CPIO, size(find))
-            .with_target(Target::RatioAtLeast { ratio: 1.0 }),
-        Row::compare("archive size", size(ours), GEN_INIT_CPIO, size(gen)),
-        Row::compare("archive entries", entries(ours)?, FIND_CPIO, entries(find)?),
-    ];
+    let rows = rows(&samples)?;
     notes.extend([
         "ours: `rootfs::pack_to_memory` of the board's rootfs.toml with gzip (libdeflate level 9), \
          what `cargo xtask pack` runs without its fingerprint check; the baselines pack the same \
@@ -121,6 +95,37 @@ pub fn run(board: &Board, plan: &Plan, dir: &Utf8Path) -> Result<Section> {
         rows,
         notes,
     })
+}
+
+/// The rows: time, size and entries of ours against each baseline.
+fn rows(samples: &[Vec<Run>]) -> Result<Vec<Row>> {
+    let time = |runs: &[Run]| -> Result<Value> {
+        let durations: Vec<Duration> = runs.iter().map(|r| r.time).collect();
+        Stats::of_durations(&durations)
+            .map(Value::Seconds)
+            .context("no runs measured")
+    };
+    let size = |runs: &[Run]| Value::Bytes {
+        value: runs.first().map_or(0, |r| r.archive.len() as u64),
+    };
+    let entries = |runs: &[Run]| -> Result<Value> {
+        let archive = runs.first().map_or(&[][..], |r| &r.archive[..]);
+        let listed = rootfs::list(archive)?;
+        Ok(Value::Count {
+            value: listed.len() as u64,
+        })
+    };
+    let [ours, find, gen, script] = [&samples[0], &samples[1], &samples[2], &samples[3]];
+    Ok(vec![
+        Row::compare("pack time", time(ours)?, FIND_CPIO, time(find)?)
+            .with_target(Target::RatioAtLeast { ratio: 2.0 }),
+        Row::compare("pack time", time(ours)?, GEN_INIT_CPIO, time(gen)?),
+        Row::compare("pack time", time(ours)?, GEN_INITRAMFS, time(script)?),
+        Row::compare("archive size", size(ours), FIND_CPIO, size(find))
+            .with_target(Target::RatioAtLeast { ratio: 1.0 }),
+        Row::compare("archive size", size(ours), GEN_INIT_CPIO, size(gen)),
+        Row::compare("archive entries", entries(ours)?, FIND_CPIO, entries(find)?),
+    ])
 }
 
 const FIND_CPIO: &str = "find . | cpio -o -H newc | gzip -9";
