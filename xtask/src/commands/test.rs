@@ -216,7 +216,7 @@ fn run_e2e(ctx: &Ctx, built: std::result::Result<(), Failure>, args: &TestArgs, 
 }
 
 /// A directory of `kernel`, `dtb`, `config`, `initramfs` symlinks to the board's
-/// build, for the qemu integration tests (`xtask/tests/qemu.rs`).
+/// build, for the qemu integration tests (`xtask/tests/it/qemu.rs`).
 fn boot_files(board: &Board) -> Result<camino::Utf8PathBuf> {
     let dir = board.out_dir().join("test-files");
     fs_err::create_dir_all(&dir)?;

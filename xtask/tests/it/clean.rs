@@ -1,11 +1,9 @@
 //! `cargo xtask clean`: removes only the board's outputs under `target/minilinux/` and,
 //! with `--cache`, only a folder minilinux marked as its cache.
 
-mod support;
-
 use std::path::Path;
 
-use support::BoardSandbox;
+use crate::support::BoardSandbox;
 
 fn files_under(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

@@ -8,16 +8,14 @@
 //! compiles ran there, and checks that switching back to a local build rebuilds
 //! nothing.
 
-mod support;
-
 use std::io::Read;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{self, BoardSandbox};
 use expect_test::expect;
-use support::BoardSandbox;
 
 /// The C files of the stand-in kernel.
 const KERNEL_FILES: &[&str] = &["entry.c", "fork.c", "sched.c", "printk.c"];

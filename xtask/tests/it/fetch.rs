@@ -2,15 +2,13 @@
 //! local tarballs (file:// URLs), with the cache in a temp dir, and checks what it
 //! prints and what it leaves in the cache.
 
-mod support;
-
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::{self, BoardSandbox};
 use expect_test::{expect, Expect};
 use sha2::{Digest, Sha256};
-use support::BoardSandbox;
 
 /// A [`BoardSandbox`] whose board is fetched from `tarballs/` into `cache/`; removes
 /// the board's outputs under the workspace's `target/` when dropped.

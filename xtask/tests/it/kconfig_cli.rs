@@ -1,12 +1,10 @@
 //! `cargo xtask kconfig`: runs the real binary on a temp copy of the versatilepb board and
 //! a small Kconfig tree, with snapshots of what it prints and of the files it leaves.
 
-mod support;
-
 use std::ops::Deref;
 
+use crate::support::BoardSandbox;
 use expect_test::{expect, Expect};
-use support::BoardSandbox;
 
 /// The board is copied under this name so that no fetched source of a real board is found.
 const BOARD: &str = "cli-test";

@@ -1,8 +1,5 @@
 //! What the integration tests that run the real `xtask` binary on a temp board share:
 //! [`BoardSandbox`], a temp folder with a copy of `boards/versatilepb`.
-//!
-//! Each test binary compiles this module on its own (`mod support;`), so items that not
-//! every test file uses carry `#[allow(dead_code)]`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,20 +32,17 @@ impl BoardSandbox {
     }
 
     /// Makes the sandbox remove [`BoardSandbox::out_dir`] when dropped.
-    #[allow(dead_code)]
     pub fn removing_outputs(mut self) -> BoardSandbox {
         self.remove_outputs = true;
         self
     }
 
     /// The temp folder.
-    #[allow(dead_code)]
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
 
     /// The board's name.
-    #[allow(dead_code)]
     pub fn board(&self) -> &str {
         &self.board
     }
@@ -76,13 +70,11 @@ impl BoardSandbox {
     }
 
     /// `text` with the temp folder's path written as `$TMP`.
-    #[allow(dead_code)]
     pub fn redact_tmp(&self, text: &str) -> String {
         text.replace(self.dir.path().to_str().unwrap(), "$TMP")
     }
 
     /// The board's outputs: `target/minilinux/<board>` in the workspace.
-    #[allow(dead_code)]
     pub fn out_dir(&self) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../target/minilinux")
@@ -109,7 +101,6 @@ impl Drop for BoardSandbox {
 }
 
 /// A free local port: nothing listens on it once this returns.
-#[allow(dead_code)]
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
