@@ -3,27 +3,13 @@
 //! Under emulation (QEMU's TCG) the time to the shell prompt is mostly the
 //! cost of translating code that runs for the first time, in init and in the
 //! kernel, far more than of running it. So this path keeps to a few direct
-//! system calls with constant C strings and stack buffers, and leaves std's
-//! file, path, environment and formatting code to the rare paths (errors,
-//! shutdown, the fallback without devtmpfs).
-
-use std::ffi::CStr;
+//! system calls with constant C strings and stack buffers.
 
 use crate::cmdline::{self, Config};
-use crate::console;
+use crate::console::{self, Line};
 use crate::mounts;
 use crate::supervisor;
-use crate::sys::{self, cstr};
-
-/// `PATH` for init and every child, unless the kernel command line sets one.
-const DEFAULT_PATH: &CStr = cstr(b"PATH=/sbin:/usr/sbin:/bin:/usr/bin\0");
-const PATH: &CStr = cstr(b"PATH\0");
-const ROOT: &CStr = cstr(b"/\0");
-const CONSOLE: &CStr = cstr(b"/dev/console\0");
-const NULL: &CStr = cstr(b"/dev/null\0");
-const CMDLINE: &CStr = cstr(b"/proc/cmdline\0");
-const HOSTNAME: &CStr = cstr(b"/etc/hostname\0");
-const UPTIME: &CStr = cstr(b"/proc/uptime\0");
+use crate::sys::{self, Env};
 
 /// Room for `/proc/cmdline`: the kernel's `COMMAND_LINE_SIZE` is at most 4096.
 const CMDLINE_MAX: usize = 4096;
@@ -31,47 +17,49 @@ const CMDLINE_MAX: usize = 4096;
 const HOSTNAME_MAX: usize = 256;
 
 /// Boots the system and hands over to the supervisor; never returns.
-pub fn run() -> ! {
+pub fn run(mut env: Env) -> ! {
     // First, so that no signal sent to PID 1 is lost before the loop takes it.
     if let Err(e) = sys::block_all_signals() {
-        say!("cannot block signals: {e}");
+        say!("cannot block signals: ", e);
     }
-    if let Err(e) = sys::change_dir(ROOT) {
-        say!("cannot change to /: {e}");
+    if let Err(e) = sys::change_dir(c!("/")) {
+        say!("cannot change to /: ", e);
     }
     // The kernel gives init no PATH; children inherit this one, and the
     // command and shell are looked up in it.
-    if !sys::env_is_set(PATH) {
-        sys::add_env(DEFAULT_PATH);
+    if env.get(b"PATH").is_none() {
+        if let Err(e) = env.add(c!("PATH=/sbin:/usr/sbin:/bin:/usr/bin")) {
+            say!("cannot set PATH: ", e);
+        }
     }
     mounts::mount_all();
     // Only now can the console be opened if the kernel found no /dev/console.
-    if let Err(e) = sys::fill_standard_fds(CONSOLE) {
-        say!("cannot open /dev/console: {e}");
-        let _ = sys::fill_standard_fds(NULL);
+    if let Err(e) = sys::fill_standard_fds(c!("/dev/console")) {
+        say!("cannot open /dev/console: ", e);
+        let _ = sys::fill_standard_fds(c!("/dev/null"));
     }
     if let Err(e) = sys::disable_ctrl_alt_del() {
-        say!("cannot turn off Ctrl-Alt-Del: {e}");
+        say!("cannot turn off Ctrl-Alt-Del: ", e);
     }
-    let config = read_config();
+    let mut cmdline = [0u8; CMDLINE_MAX];
+    let config = read_config(&mut cmdline);
     set_hostname(&config);
     print_banner();
-    let terminal = console::active();
-    supervisor::run(&config, &terminal)
+    let mut terminal = console::active();
+    supervisor::run(&config, &mut terminal, &env)
 }
 
-fn read_config() -> Config {
-    let mut buf = [0u8; CMDLINE_MAX];
-    let text = match sys::read_file(CMDLINE, &mut buf) {
+fn read_config(buf: &mut [u8; CMDLINE_MAX]) -> Config<'_> {
+    let text = match sys::read_file(c!("/proc/cmdline"), buf) {
         Ok(n) => buf.get(..n).unwrap_or(&[]),
         Err(e) => {
-            say!("cannot read /proc/cmdline: {e}: using defaults");
+            say!("cannot read /proc/cmdline: ", e, ": using defaults");
             &[]
         }
     };
     let config = cmdline::parse(text);
-    for warning in &config.warnings {
-        say!("{warning}");
+    for warning in config.warnings.iter() {
+        say!(warning);
     }
     config
 }
@@ -79,9 +67,9 @@ fn read_config() -> Config {
 /// Sets the host name from `init.hostname=`, else the first line of `/etc/hostname`.
 fn set_hostname(config: &Config) {
     let mut buf = [0u8; HOSTNAME_MAX];
-    let name = match &config.hostname {
-        Some(name) => name.as_bytes(),
-        None => match sys::read_file(HOSTNAME, &mut buf) {
+    let name = match config.hostname {
+        Some(name) => name,
+        None => match sys::read_file(c!("/etc/hostname"), &mut buf) {
             Ok(n) => first_line(buf.get(..n).unwrap_or(&[])),
             Err(_) => return,
         },
@@ -90,10 +78,7 @@ fn set_hostname(config: &Config) {
         return;
     }
     if let Err(e) = sys::set_hostname(name) {
-        say!(
-            "cannot set the host name to {}: {e}",
-            String::from_utf8_lossy(name)
-        );
+        say!("cannot set the host name to ", name, ": ", e);
     }
 }
 
@@ -114,7 +99,8 @@ fn first_line(text: &[u8]) -> &[u8] {
 /// Prints `minilinux init: up 1.23 s`, the time since the kernel started.
 fn print_banner() {
     let mut buf = [0u8; 64];
-    match sys::read_file(UPTIME, &mut buf) {
+    let mut line = Line::new();
+    match sys::read_file(c!("/proc/uptime"), &mut buf) {
         Ok(n) => {
             let text = buf.get(..n).unwrap_or(&[]);
             let up = text
@@ -122,11 +108,15 @@ fn print_banner() {
                 .next()
                 .filter(|up| !up.is_empty())
                 .unwrap_or(b"?");
-            console::write_parts(&[b"minilinux init: up ", up, b" s"]);
+            line.push(b"minilinux init: up ");
+            line.push(up);
+            line.push(b" s");
+            line.write();
         }
         Err(e) => {
-            console::write_line("minilinux init");
-            say!("cannot read /proc/uptime: {e}");
+            line.push(b"minilinux init");
+            line.write();
+            say!("cannot read /proc/uptime: ", e);
         }
     }
 }

@@ -6,30 +6,105 @@
 //! (lib/cmdline.c): whitespace separates parameters except inside double
 //! quotes, and one pair of quotes around a value (or a whole parameter) is
 //! dropped. Everything after a bare `--` is init's own argument list.
+//!
+//! Nothing is allocated: names and values are slices of the text, and
+//! commands are built in fixed [`Argv`] buffers.
+
+use crate::argv::Argv;
+use crate::console::{Line, Piece};
 
 /// Shell started when the command line names none.
-pub const DEFAULT_SHELL: &str = "/bin/sh";
+pub const DEFAULT_SHELL: &[u8] = b"/bin/sh";
+/// The most warnings kept; later ones are dropped.
+const WARNINGS_MAX: usize = 8;
 
 /// What the kernel command line asks of init.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Config {
+pub struct Config<'a> {
     /// Command mode: run this instead of the shell, print its status, stop the machine.
-    pub exec: Option<Vec<String>>,
+    pub exec: Option<Argv>,
     /// The interactive shell and its arguments (`init.shell=`).
-    pub shell: Vec<String>,
+    pub shell: Argv,
     /// Host name from `init.hostname=`, preferred over `/etc/hostname`.
-    pub hostname: Option<String>,
+    pub hostname: Option<&'a [u8]>,
     /// `init.poweroff=reboot`: the board cannot power off, so stop by rebooting.
     pub poweroff_by_reboot: bool,
     /// Parameters init understood but could not use, for the console.
-    pub warnings: Vec<String>,
+    pub warnings: Warnings<'a>,
+}
+
+/// A parameter init understood but could not use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Warning<'a> {
+    /// `init.exec=` with no words.
+    EmptyExec,
+    /// `init.exec=` with more words or bytes than a command can hold.
+    ExecTooLong,
+    /// `init.shell=` with no words.
+    EmptyShell,
+    /// `init.shell=` with more words or bytes than a command can hold.
+    ShellTooLong,
+    /// The words after `--`, more than a command can hold.
+    DashesTooLong,
+    /// `init.poweroff=` with this value, neither `reboot` nor `poweroff`.
+    BadPoweroff(&'a [u8]),
+    /// Both `init.exec=` and `--` give a command.
+    BothCommands,
+}
+
+/// The warnings of one command line, in order.
+#[derive(Clone, Copy)]
+pub struct Warnings<'a> {
+    list: [Option<Warning<'a>>; WARNINGS_MAX],
+}
+
+impl<'a> Warnings<'a> {
+    fn push(&mut self, warning: Warning<'a>) {
+        if let Some(slot) = self.list.iter_mut().find(|w| w.is_none()) {
+            *slot = Some(warning);
+        }
+    }
+
+    /// Every warning, in the order of the parameters.
+    pub fn iter(&self) -> impl Iterator<Item = Warning<'a>> + '_ {
+        self.list.iter().filter_map(|w| *w)
+    }
+}
+
+impl Piece for Warning<'_> {
+    fn put(&self, line: &mut Line) {
+        let shell = "starting the shell";
+        let parts: [&[u8]; 3] = match *self {
+            Warning::EmptyExec => [b"init.exec= is empty: ", shell.as_bytes(), b""],
+            Warning::ExecTooLong => [b"init.exec= is too long: ", shell.as_bytes(), b""],
+            Warning::EmptyShell => [b"init.shell= is empty: using ", DEFAULT_SHELL, b""],
+            Warning::ShellTooLong => [b"init.shell= is too long: using ", DEFAULT_SHELL, b""],
+            Warning::DashesTooLong => [
+                b"the command after `--` is too long: ",
+                shell.as_bytes(),
+                b"",
+            ],
+            Warning::BadPoweroff(value) => [
+                b"init.poweroff=",
+                value,
+                b" is not understood: expected `reboot` or `poweroff`",
+            ],
+            Warning::BothCommands => [
+                b"both init.exec= and `--` give a command: running init.exec=",
+                b"",
+                b"",
+            ],
+        };
+        for part in parts {
+            line.push(part);
+        }
+    }
 }
 
 /// One parameter as the kernel splits it: `name` or `name=value`.
-#[derive(Debug, PartialEq, Eq)]
-struct Param {
-    name: String,
-    value: Option<String>,
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Param<'a> {
+    name: &'a [u8],
+    value: Option<&'a [u8]>,
 }
 
 fn is_kernel_space(b: u8) -> bool {
@@ -41,25 +116,25 @@ fn skip_spaces(args: &[u8]) -> &[u8] {
         .iter()
         .position(|&b| !is_kernel_space(b))
         .unwrap_or(args.len());
-    &args[start..]
+    args.get(start..).unwrap_or(&[])
 }
 
 /// Splits off the first parameter of `args` (which starts at a non-space) the way
 /// the kernel's `next_arg()` does; returns it and the rest, leading spaces skipped.
-fn next_param(args: &[u8]) -> (Param, &[u8]) {
+fn next_param(args: &[u8]) -> (Param<'_>, &[u8]) {
     let mut args = args;
     let mut in_quote = false;
     let mut quoted = false;
     if args.first() == Some(&b'"') {
-        args = &args[1..];
+        args = args.get(1..).unwrap_or(&[]);
         in_quote = true;
         quoted = true;
     }
     let mut equals = None;
-    let mut i = 0;
-    while i < args.len() {
-        let b = args[i];
+    let mut end = args.len();
+    for (i, &b) in args.iter().enumerate() {
         if is_kernel_space(b) && !in_quote {
+            end = i;
             break;
         }
         if equals.is_none() && b == b'=' {
@@ -68,163 +143,170 @@ fn next_param(args: &[u8]) -> (Param, &[u8]) {
         if b == b'"' {
             in_quote = !in_quote;
         }
-        i += 1;
     }
-    let mut token = &args[..i];
+    let mut token = args.get(..end).unwrap_or(&[]);
     // A leading quote pairs with a trailing one, wherever the value starts.
     if quoted && token.last() == Some(&b'"') {
-        token = &token[..token.len() - 1];
+        token = token.get(..token.len() - 1).unwrap_or(&[]);
     }
     let param = match equals {
         None => Param {
-            name: String::from_utf8_lossy(token).into_owned(),
+            name: token,
             value: None,
         },
         Some(eq) => {
-            let name = &token[..eq.min(token.len())];
+            let name = token.get(..eq).unwrap_or(token);
             let mut value = token.get(eq + 1..).unwrap_or(&[]);
             if value.first() == Some(&b'"') {
-                value = &value[1..];
+                value = value.get(1..).unwrap_or(&[]);
                 if !quoted && value.last() == Some(&b'"') {
-                    value = &value[..value.len() - 1];
+                    value = value.get(..value.len() - 1).unwrap_or(&[]);
                 }
             }
             Param {
-                name: String::from_utf8_lossy(name).into_owned(),
-                value: Some(String::from_utf8_lossy(value).into_owned()),
+                name,
+                value: Some(value),
             }
         }
     };
-    (param, skip_spaces(&args[i..]))
+    (param, skip_spaces(args.get(end..).unwrap_or(&[])))
 }
 
-/// Splits a whole command line into the parameters before `--` and those after it.
-fn split_params(cmdline: &[u8]) -> (Vec<Param>, Option<Vec<Param>>) {
-    let mut rest = skip_spaces(cmdline);
-    let mut kernel = Vec::new();
-    let mut init = None::<Vec<Param>>;
-    while !rest.is_empty() {
+/// The parameters of `text`, in order.
+fn params(text: &[u8]) -> impl Iterator<Item = Param<'_>> {
+    let mut rest = skip_spaces(text);
+    core::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
         let (param, next) = next_param(rest);
         rest = next;
-        match init.as_mut() {
-            Some(init) => init.push(param),
-            None if param.value.is_none() && param.name == "--" => init = Some(Vec::new()),
-            None => kernel.push(param),
-        }
-    }
-    (kernel, init)
+        Some(param)
+    })
 }
 
-/// Splits a command given as one parameter value into words: whitespace
-/// separates words, single or double quotes group (and are removed), and
-/// outside quotes a backslash keeps the next character as it is (so `'\''`
-/// puts a single quote inside a single-quoted word, as in a shell).
-pub fn split_words(value: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
+/// Splits a command given as one parameter value into words, appended to
+/// `out`: whitespace separates words, single or double quotes group (and are
+/// removed), and outside quotes a backslash keeps the next byte as it is (so
+/// `'\''` puts a single quote inside a single-quoted word, as in a shell).
+pub fn split_words(value: &[u8], out: &mut Argv) {
     let mut in_word = false;
     let mut quote = None;
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
+    let mut bytes = value.iter().copied();
+    while let Some(c) = bytes.next() {
         match quote {
             Some(q) if c == q => quote = None,
-            Some(_) => word.push(c),
-            None if c == '\\' => {
-                if let Some(next) = chars.next() {
-                    word.push(next);
-                }
-                in_word = true;
-            }
-            None if c == '\'' || c == '"' => {
-                quote = Some(c);
-                in_word = true;
-            }
-            None if c.is_whitespace() => {
+            Some(_) => out.push_byte(c),
+            None if is_kernel_space(c) => {
                 if in_word {
-                    words.push(std::mem::take(&mut word));
+                    out.end_word();
                     in_word = false;
                 }
             }
             None => {
-                word.push(c);
-                in_word = true;
+                if !in_word {
+                    out.begin_word();
+                    in_word = true;
+                }
+                match c {
+                    b'\\' => {
+                        if let Some(next) = bytes.next() {
+                            out.push_byte(next);
+                        }
+                    }
+                    b'\'' | b'"' => quote = Some(c),
+                    _ => out.push_byte(c),
+                }
             }
         }
     }
     if in_word {
-        words.push(word);
+        out.end_word();
     }
-    words
+}
+
+/// The words of a command parameter's value; `Err` with the warning to give
+/// when there are none or too many.
+fn command(
+    value: &[u8],
+    empty: Warning<'static>,
+    too_long: Warning<'static>,
+) -> Result<Argv, Warning<'static>> {
+    let mut argv = Argv::new();
+    split_words(value, &mut argv);
+    if argv.overflowed() {
+        Err(too_long)
+    } else if argv.is_empty() {
+        Err(empty)
+    } else {
+        Ok(argv)
+    }
 }
 
 /// Reads init's settings from the text of `/proc/cmdline`.
-pub fn parse(cmdline: &[u8]) -> Config {
-    let (kernel, after_dashes) = split_params(cmdline);
+pub fn parse(cmdline: &[u8]) -> Config<'_> {
     let mut config = Config {
         exec: None,
-        shell: vec![DEFAULT_SHELL.to_string()],
+        shell: Argv::of(&[DEFAULT_SHELL]),
         hostname: None,
         poweroff_by_reboot: false,
-        warnings: Vec::new(),
+        warnings: Warnings {
+            list: [None; WARNINGS_MAX],
+        },
     };
-    for Param { name, value } in kernel {
-        let setting = match name.as_str() {
-            "init.exec" | "init.shell" | "init.hostname" | "init.poweroff" => name,
-            _ => continue,
-        };
-        let value = value.unwrap_or_default();
-        match setting.as_str() {
-            "init.exec" => {
-                let words = split_words(&value);
-                if words.is_empty() {
-                    config.exec = None;
-                    config
-                        .warnings
-                        .push("init.exec= is empty: starting the shell".to_string());
-                } else {
-                    config.exec = Some(words);
+    let mut all = params(cmdline);
+    for Param { name, value } in all.by_ref() {
+        if value.is_none() && name == b"--" {
+            break;
+        }
+        let value = value.unwrap_or(&[]);
+        match name {
+            b"init.exec" => {
+                config.exec = match command(value, Warning::EmptyExec, Warning::ExecTooLong) {
+                    Ok(argv) => Some(argv),
+                    Err(warning) => {
+                        config.warnings.push(warning);
+                        None
+                    }
                 }
             }
-            "init.shell" => {
-                let words = split_words(&value);
-                if words.is_empty() {
-                    config
-                        .warnings
-                        .push(format!("init.shell= is empty: using {DEFAULT_SHELL}"));
-                    config.shell = vec![DEFAULT_SHELL.to_string()];
-                } else {
-                    config.shell = words;
+            b"init.shell" => {
+                config.shell = match command(value, Warning::EmptyShell, Warning::ShellTooLong) {
+                    Ok(argv) => argv,
+                    Err(warning) => {
+                        config.warnings.push(warning);
+                        Argv::of(&[DEFAULT_SHELL])
+                    }
                 }
             }
-            "init.hostname" => {
-                config.hostname = if value.is_empty() { None } else { Some(value) };
-            }
-            _ => match value.as_str() {
-                "reboot" => config.poweroff_by_reboot = true,
-                "poweroff" => config.poweroff_by_reboot = false,
-                other => config.warnings.push(format!(
-                    "init.poweroff={other} is not understood: expected `reboot` or `poweroff`"
-                )),
+            b"init.hostname" => config.hostname = Some(value).filter(|v| !v.is_empty()),
+            b"init.poweroff" => match value {
+                b"reboot" => config.poweroff_by_reboot = true,
+                b"poweroff" => config.poweroff_by_reboot = false,
+                other => config.warnings.push(Warning::BadPoweroff(other)),
             },
+            _ => {}
         }
     }
-    if let Some(args) = after_dashes {
-        let words: Vec<String> = args
-            .into_iter()
-            .map(|p| match p.value {
-                Some(v) => format!("{}={}", p.name, v),
-                None => p.name,
-            })
-            .collect();
-        if config.exec.is_some() {
-            if !words.is_empty() {
-                config.warnings.push(
-                    "both init.exec= and `--` give a command: running init.exec=".to_string(),
-                );
-            }
-        } else if !words.is_empty() {
-            config.exec = Some(words);
+    // What is left followed a bare `--`: one word per parameter.
+    let mut words = Argv::new();
+    for Param { name, value } in all {
+        words.begin_word();
+        words.push_bytes(name);
+        if let Some(value) = value {
+            words.push_byte(b'=');
+            words.push_bytes(value);
         }
+        words.end_word();
+    }
+    if words.overflowed() {
+        config.warnings.push(Warning::DashesTooLong);
+    } else if config.exec.is_some() {
+        if !words.is_empty() {
+            config.warnings.push(Warning::BothCommands);
+        }
+    } else if !words.is_empty() {
+        config.exec = Some(words);
     }
     config
 }
@@ -233,13 +315,68 @@ pub fn parse(cmdline: &[u8]) -> Config {
 mod tests {
     use super::*;
 
+    fn text(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+
+    fn words(argv: &Argv) -> Vec<String> {
+        argv.iter().map(|w| text(w.to_bytes())).collect()
+    }
+
+    fn render(config: &Config) -> String {
+        let warnings: Vec<String> = config
+            .warnings
+            .iter()
+            .map(|w| {
+                let mut line = Line::new();
+                line.put(&w);
+                text(line.as_bytes())
+            })
+            .collect();
+        format!(
+            "Config {{ exec: {}, shell: {:?}, hostname: {:?}, poweroff_by_reboot: {}, warnings: {:?} }}",
+            match &config.exec {
+                Some(argv) => format!("Some({:?})", words(argv)),
+                None => "None".to_string(),
+            },
+            words(&config.shell),
+            config.hostname.map(text),
+            config.poweroff_by_reboot,
+            warnings,
+        )
+    }
+
     fn check(cmdline: &str, expect: &str) {
-        let actual = format!("{:?}", parse(cmdline.as_bytes()));
+        let actual = render(&parse(cmdline.as_bytes()));
         assert_eq!(actual, expect, "cmdline: {cmdline:?}");
     }
 
+    /// The parameters before `--` and, when there is one, those after it.
     fn check_params(cmdline: &str, expect: &str) {
-        let actual = format!("{:?}", split_params(cmdline.as_bytes()));
+        let show = |p: Param| {
+            format!(
+                "Param {{ name: {:?}, value: {:?} }}",
+                text(p.name),
+                p.value.map(text)
+            )
+        };
+        let mut all = params(cmdline.as_bytes());
+        let before: Vec<String> = all
+            .by_ref()
+            .take_while(|p| !(p.value.is_none() && p.name == b"--"))
+            .map(show)
+            .collect();
+        let after: Vec<String> = all.map(show).collect();
+        let dashes = cmdline.split_whitespace().any(|w| w == "--");
+        let actual = format!(
+            "([{}], {})",
+            before.join(", "),
+            if dashes {
+                format!("Some([{}])", after.join(", "))
+            } else {
+                "None".to_string()
+            }
+        );
         assert_eq!(actual, expect, "cmdline: {cmdline:?}");
     }
 
@@ -272,6 +409,23 @@ mod tests {
         check(
             r#"init.exec="/bin/sh -c 'tr '\''\n'\'' x; echo a\ b'""#,
             r#"Config { exec: Some(["/bin/sh", "-c", "tr '\\n' x; echo a\\ b"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+        );
+    }
+
+    #[test]
+    fn a_script_file_runs_through_the_shell() {
+        // How a command delivered as a file in the initramfs is run.
+        check(
+            "console=ttyS0 init.exec=\"/bin/sh /.minilinux/exec\"",
+            r#"Config { exec: Some(["/bin/sh", "/.minilinux/exec"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+        );
+    }
+
+    #[test]
+    fn empty_quoted_words_are_words() {
+        check(
+            "init.exec=\"printf %s '' x\\\\\"",
+            r#"Config { exec: Some(["printf", "%s", "", "x\\"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
@@ -328,6 +482,15 @@ mod tests {
         check(
             "init.exec= init.shell=\"\" init.hostname= init.poweroff=maybe",
             r#"Config { exec: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["init.exec= is empty: starting the shell", "init.shell= is empty: using /bin/sh", "init.poweroff=maybe is not understood: expected `reboot` or `poweroff`"] }"#,
+        );
+    }
+
+    #[test]
+    fn a_command_too_long_for_its_buffer_warns() {
+        let many = "x ".repeat(300);
+        check(
+            &format!("init.exec=\"{many}\" init.shell=\"{many}\" -- {many}"),
+            r#"Config { exec: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["init.exec= is too long: starting the shell", "init.shell= is too long: using /bin/sh", "the command after `--` is too long: starting the shell"] }"#,
         );
     }
 

@@ -1,217 +1,149 @@
-//! PID 1's loop: starting children, reaping every process that ends, acting on stop signals.
-//!
-//! Signals are blocked in PID 1 (see `boot`) and taken one at a time with
-//! `sigtimedwait`, so there are no signal handlers and no races between a
-//! child ending and init starting to wait for it: `SIGCHLD` stays pending.
+//! PID 1's work after boot: rcS, then the shell (started again whenever it
+//! exits) or command mode, until a signal asks to stop the machine.
 
-use std::ffi::CStr;
-use std::io;
-use std::time::{Duration, Instant};
+use core::time::Duration;
 
+use crate::argv::Argv;
 use crate::cmdline::{Config, DEFAULT_SHELL};
-use crate::console;
-use crate::shutdown::{self, Stop};
-use crate::sys::{self, cstr, Reaped};
+use crate::console::{Line, Terminal};
+use crate::cstr::{CBuf, CStr};
+use crate::errno::Errno;
+use crate::reaper::{self, Event};
+use crate::shutdown;
+use crate::stop::Stop;
+use crate::sys::{self, Env};
 use crate::wait_status::WaitStatus;
 
 /// Script run once before the shell or command, when present.
-const RC_SCRIPT: &str = "/etc/init.d/rcS";
-const RC_SCRIPT_C: &CStr = cstr(b"/etc/init.d/rcS\0");
+const RC_SCRIPT: &[u8] = b"/etc/init.d/rcS";
 /// Shortest time between two starts of the shell, so a shell that cannot
 /// start or exits at once does not flood the console.
 const RESPAWN_SPACING: Duration = Duration::from_secs(1);
 
-/// What ended a wait.
-pub enum Event {
-    /// The awaited child ended.
-    Ended(WaitStatus),
-    /// A signal asked PID 1 to stop the machine.
-    Stop(Stop),
+/// What the supervisor works with.
+struct Context<'a> {
+    config: &'a Config<'a>,
+    terminal: CStr<'a>,
+    env: &'a Env,
 }
 
-/// Reaps every ended child; returns `target`'s status if it was among them and
-/// whether no children are left at all.
-fn reap_all(target: Option<i32>) -> (Option<WaitStatus>, bool) {
-    let mut found = None;
-    loop {
-        match sys::reap_one() {
-            Ok(Reaped::Child(pid, status)) => {
-                if Some(pid) == target {
-                    found = Some(WaitStatus::from_raw(status));
-                }
-            }
-            Ok(Reaped::NoneReady) => return (found, false),
-            Ok(Reaped::NoChildren) => return (found, true),
-            Err(e) => {
-                say!("cannot reap children: {e}");
-                return (found, false);
-            }
-        }
-    }
-}
-
-/// Waits for `target` to end, a stop signal, or `deadline`, reaping every child
-/// meanwhile; `None` means the deadline passed. With neither target nor deadline
-/// it waits for a stop signal.
-fn wait_event(target: Option<i32>, deadline: Option<Instant>) -> Option<Event> {
-    loop {
-        let (status, _) = reap_all(target);
-        if let Some(status) = status {
-            return Some(Event::Ended(status));
-        }
-        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        if timeout == Some(Duration::ZERO) {
-            return None;
-        }
-        match sys::wait_signal(timeout) {
-            Ok(None) => return None,
-            // Reaped at the top of the loop.
-            Ok(Some(sys::SIGCHLD)) => {}
-            Ok(Some(sig)) => {
-                if let Some(stop) = Stop::from_signal(sig) {
-                    return Some(Event::Stop(stop));
-                }
-            }
-            Err(e) => {
-                say!("cannot wait for signals: {e}");
-                std::thread::sleep(Duration::from_secs(1));
-            }
-        }
-    }
-}
-
-/// Waits until `pid` ends or a stop signal arrives.
-fn wait_for(pid: i32) -> Event {
-    loop {
-        if let Some(event) = wait_event(Some(pid), None) {
-            return event;
-        }
-    }
-}
-
-/// Reaps children until none are left (`true`) or `deadline` passes (`false`),
-/// ignoring stop signals: used while the machine is already stopping.
-pub fn wait_for_all(deadline: Instant) -> bool {
-    loop {
-        if reap_all(None).1 {
-            return true;
-        }
-        let timeout = deadline.saturating_duration_since(Instant::now());
-        if timeout == Duration::ZERO {
-            return false;
-        }
-        match sys::wait_signal(Some(timeout)) {
-            Ok(None) => return reap_all(None).1,
-            Ok(Some(_)) => {}
-            Err(e) => {
-                say!("cannot wait for signals: {e}");
-                return false;
-            }
-        }
-    }
-}
-
-/// Starts `argv` on the console terminal as a session leader with it as
-/// controlling terminal, so job control and Ctrl-C work.
-fn spawn_on_console(argv: &[String], terminal: &CStr, login: bool) -> io::Result<i32> {
-    // A leading dash makes the shell a login shell, which reads /etc/profile.
-    let login_name = match argv.first() {
-        Some(program) if login => Some(login_name(program)),
-        _ => None,
-    };
-    sys::spawn(argv, login_name.as_deref(), Some(terminal))
-}
-
-/// `-` and the last component of `program`: `/bin/sh` gives `-sh`.
-fn login_name(program: &str) -> Vec<u8> {
-    let trimmed = program.trim_end_matches('/');
-    let name = match trimmed.rsplit('/').next() {
+/// `-` and the last component of `program`, as a login shell's `argv[0]`:
+/// `/bin/sh` gives `-sh`.
+fn login_name(program: &[u8]) -> Result<CBuf<256>, Errno> {
+    let end = program
+        .iter()
+        .rposition(|&b| b != b'/')
+        .map_or(0, |last| last + 1);
+    let trimmed = program.get(..end).unwrap_or(&[]);
+    let name = match trimmed.rsplit(|&b| b == b'/').next() {
         Some(name) if !name.is_empty() => name,
         _ => program,
     };
-    let mut login = Vec::with_capacity(1 + name.len());
-    login.push(b'-');
-    login.extend_from_slice(name.as_bytes());
-    login
+    CBuf::from_parts(&[b"-", name])
+}
+
+/// Starts `argv` on the console terminal as a session leader with it as
+/// controlling terminal, so job control and Ctrl-C work; as a login shell
+/// (`argv[0]` with a leading dash, so it reads /etc/profile) when `login`.
+fn spawn_on_console(cx: &Context, argv: &Argv, login: bool) -> Result<i32, Errno> {
+    let program = argv.program().ok_or(Errno::EINVAL)?;
+    let mut name = if login {
+        Some(login_name(program.to_bytes())?)
+    } else {
+        None
+    };
+    let argv0 = name.as_mut().map(|n| n.as_cstr());
+    sys::spawn(argv, argv0, Some(cx.terminal), cx.env)
 }
 
 /// Runs `/etc/init.d/rcS` to its end, with init's own stdio and no terminal.
-fn run_rc_script(config: &Config) {
-    if !sys::exists(RC_SCRIPT_C) {
+fn run_rc_script(cx: &Context) {
+    if !sys::exists(c!("/etc/init.d/rcS")) {
         return;
     }
-    let pid = match sys::spawn(&[RC_SCRIPT.to_string()], None, None) {
+    let pid = match sys::spawn(&Argv::of(&[RC_SCRIPT]), None, None, cx.env) {
         Ok(pid) => pid,
         Err(e) => {
-            say!("cannot run {RC_SCRIPT}: {e}");
+            say!("cannot run ", RC_SCRIPT, ": ", e);
             return;
         }
     };
-    match wait_for(pid) {
+    match reaper::wait_for(pid) {
         Event::Ended(WaitStatus::Exited(0)) => {}
-        Event::Ended(status) => say!("{RC_SCRIPT} ended with {status}"),
-        Event::Stop(stop) => shutdown::stop_machine(stop, config.poweroff_by_reboot),
+        Event::Ended(status) => say!(RC_SCRIPT, " ended with ", status),
+        Event::Stop(stop) => shutdown::stop_machine(stop, cx.config.poweroff_by_reboot),
     }
 }
 
 /// Command mode: runs `argv`, prints its status line, stops the machine.
-fn run_command(config: &Config, argv: &[String], terminal: &CStr) -> ! {
-    let status = match spawn_on_console(argv, terminal, false) {
-        Ok(pid) => match wait_for(pid) {
+fn run_command(cx: &Context, argv: &Argv) -> ! {
+    let status = match spawn_on_console(cx, argv, false) {
+        Ok(pid) => match reaper::wait_for(pid) {
             Event::Ended(status) => status,
-            Event::Stop(stop) => shutdown::stop_machine(stop, config.poweroff_by_reboot),
+            Event::Stop(stop) => shutdown::stop_machine(stop, cx.config.poweroff_by_reboot),
         },
         Err(e) => {
-            say!(
-                "cannot run {}: {e}",
-                argv.first().map_or("", String::as_str)
-            );
-            WaitStatus::not_started(&e)
+            let program = argv.program().map_or(&[][..], |p| p.to_bytes());
+            say!("cannot run ", program, ": ", e);
+            WaitStatus::not_started(e)
         }
     };
     if let WaitStatus::Killed(sys::SIGINT | sys::SIGQUIT) = status {
         // The terminal echoed ^C or ^\ without a newline; keep the status on its own line.
-        console::write_line("");
+        Line::new().write();
     }
-    say!("{status}");
-    shutdown::stop_machine(Stop::PowerOff, config.poweroff_by_reboot)
+    say!(status);
+    shutdown::stop_machine(Stop::PowerOff, cx.config.poweroff_by_reboot)
 }
 
 /// Interactive mode: keeps a shell running on the console until a stop signal.
-fn run_shell(config: &Config, terminal: &CStr) -> ! {
-    let shell = &config.shell;
-    let mut last_start: Option<Instant> = None;
+fn run_shell(cx: &Context) -> ! {
+    let shell = &cx.config.shell;
+    let program = shell.program().map_or(DEFAULT_SHELL, |p| p.to_bytes());
+    let mut last_start: Option<Duration> = None;
     loop {
         if let Some(start) = last_start {
-            if let Some(Event::Stop(stop)) = wait_event(None, Some(start + RESPAWN_SPACING)) {
-                shutdown::stop_machine(stop, config.poweroff_by_reboot);
+            let next = start.saturating_add(RESPAWN_SPACING);
+            if let Some(Event::Stop(stop)) = reaper::wait_event(None, Some(next)) {
+                shutdown::stop_machine(stop, cx.config.poweroff_by_reboot);
             }
         }
-        last_start = Some(Instant::now());
-        let program = shell.first().map_or(DEFAULT_SHELL, String::as_str);
-        let started = match spawn_on_console(shell, terminal, true) {
+        last_start = Some(sys::now());
+        let started = match spawn_on_console(cx, shell, true) {
             Err(e) if program != DEFAULT_SHELL => {
-                say!("cannot start {program}: {e}: trying {DEFAULT_SHELL}");
-                spawn_on_console(&[DEFAULT_SHELL.to_string()], terminal, true)
+                say!(
+                    "cannot start ",
+                    program,
+                    ": ",
+                    e,
+                    ": trying ",
+                    DEFAULT_SHELL
+                );
+                spawn_on_console(cx, &Argv::of(&[DEFAULT_SHELL]), true)
             }
             other => other,
         };
         match started {
-            Ok(pid) => match wait_for(pid) {
-                Event::Ended(status) => say!("the shell ended ({status}): starting a new one"),
-                Event::Stop(stop) => shutdown::stop_machine(stop, config.poweroff_by_reboot),
+            Ok(pid) => match reaper::wait_for(pid) {
+                Event::Ended(status) => say!("the shell ended (", status, "): starting a new one"),
+                Event::Stop(stop) => shutdown::stop_machine(stop, cx.config.poweroff_by_reboot),
             },
-            Err(e) => say!("cannot start {DEFAULT_SHELL}: {e}"),
+            Err(e) => say!("cannot start ", DEFAULT_SHELL, ": ", e),
         }
     }
 }
 
 /// Runs the rc script, then the command (command mode) or the shell; never returns.
-pub fn run(config: &Config, terminal: &CStr) -> ! {
-    run_rc_script(config);
+pub fn run(config: &Config, terminal: &mut Terminal, env: &Env) -> ! {
+    let cx = Context {
+        config,
+        terminal: terminal.as_cstr(),
+        env,
+    };
+    run_rc_script(&cx);
     match &config.exec {
-        Some(argv) => run_command(config, argv, terminal),
-        None => run_shell(config, terminal),
+        Some(argv) => run_command(&cx, argv),
+        None => run_shell(&cx),
     }
 }
 
@@ -220,11 +152,9 @@ mod tests {
     use super::*;
 
     fn check(program: &str, expect: &str) {
-        assert_eq!(
-            String::from_utf8_lossy(&login_name(program)),
-            expect,
-            "program: {program:?}"
-        );
+        let name = login_name(program.as_bytes())
+            .map(|n| String::from_utf8_lossy(n.as_bytes()).into_owned());
+        assert_eq!(name, Ok(expect.to_string()), "program: {program:?}");
     }
 
     #[test]

@@ -1,38 +1,50 @@
-//! The system calls std lacks, as thin safe wrappers over the C library.
+//! The kernel interface: raw system calls for x86_64, ARM (EABI) and arm64,
+//! the process entry point, and the spawning child.
 //!
-//! This is the only module with `unsafe`. Every wrapper turns the C convention
-//! (-1 and `errno`) into `io::Result`, so callers report failures instead of
-//! panicking. The numeric constants are the same on ARM (EABI) and x86_64,
-//! the two targets init is built for; glibc's plain symbols are used, so on
-//! 32-bit ARM `struct timespec` has a 32-bit `time_t` (`c_long`).
+//! This is the module to audit: with `mem.rs` (the C memory functions the
+//! compiler calls) it holds all of init's `unsafe`, and every block says why
+//! it is sound. Everything it exports is safe: system calls take C strings
+//! and slices, return `Result<_, Errno>`, and never panic.
+//!
+//! Per architecture (the `arch` module): the system call numbers, one
+//! instruction sequence to make a call, `_start`, and a `clone` that runs a
+//! function on its own stack in the child. Error numbers, flags, signal
+//! numbers and structure layouts used here are the same on all three
+//! (asm-generic); 32-bit ARM uses the `_time64` calls, so every `timespec` is
+//! two 64-bit fields.
+//!
+//! Built with `panic=abort` (the guest) the crate has no std: `_start` here
+//! takes the kernel's initial stack and calls `crate::run`. Built otherwise
+//! (a plain host `cargo build`, `cargo test`) std is linked and the C
+//! library's start-up calls `main` here instead.
 
-use std::ffi::{CStr, CString};
-use std::io;
-use std::os::raw::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
-use std::time::Duration;
+use core::mem::MaybeUninit;
+use core::ptr;
+use core::time::Duration;
 
-use crate::path_search;
+use crate::argv::{Argv, ARGV_WORDS};
+use crate::cstr::{CBuf, CStr};
+use crate::errno::Errno;
+use crate::path_search::Candidates;
 
 /// `SIGHUP`: sent with `SIGTERM` at shutdown because interactive shells ignore `SIGTERM`.
-pub const SIGHUP: c_int = 1;
+pub const SIGHUP: i32 = 1;
 /// `SIGINT`: the kernel's Ctrl-Alt-Del notification once CAD is turned off.
-pub const SIGINT: c_int = 2;
+pub const SIGINT: i32 = 2;
 /// `SIGQUIT`: sent by the terminal on Ctrl-backslash.
-pub const SIGQUIT: c_int = 3;
+pub const SIGQUIT: i32 = 3;
 /// `SIGKILL`: the end of the shutdown grace period.
-pub const SIGKILL: c_int = 9;
+pub const SIGKILL: i32 = 9;
 /// `SIGUSR1`: busybox `halt`.
-pub const SIGUSR1: c_int = 10;
+pub const SIGUSR1: i32 = 10;
 /// `SIGUSR2`: busybox `poweroff`.
-pub const SIGUSR2: c_int = 12;
+pub const SIGUSR2: i32 = 12;
 /// `SIGTERM`: busybox `reboot`, and the polite request at shutdown.
-pub const SIGTERM: c_int = 15;
+pub const SIGTERM: i32 = 15;
 /// `SIGCHLD`: a child (or an orphan re-parented to PID 1) changed state.
-pub const SIGCHLD: c_int = 17;
+pub const SIGCHLD: i32 = 17;
 /// `SIGCONT`: wakes stopped processes so they can act on `SIGTERM`.
-pub const SIGCONT: c_int = 18;
+pub const SIGCONT: i32 = 18;
 
 /// `S_IFCHR`: file type bits of a character device node.
 pub const S_IFCHR: u32 = 0o020000;
@@ -40,242 +52,551 @@ pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFBLK: u32 = 0o060000;
 
 /// `MS_NOSUID` mount flag.
-pub const MS_NOSUID: c_ulong = 2;
+pub const MS_NOSUID: usize = 2;
 /// `MS_NODEV` mount flag.
-pub const MS_NODEV: c_ulong = 4;
+pub const MS_NODEV: usize = 4;
 /// `MS_NOEXEC` mount flag.
-pub const MS_NOEXEC: c_ulong = 8;
+pub const MS_NOEXEC: usize = 8;
 
-const SIG_BLOCK: c_int = 0;
-const WNOHANG: c_int = 1;
-const ECHILD: i32 = 10;
-const MNT_DETACH: c_int = 2;
-const SIG_SETMASK: c_int = 2;
-const CLONE_VM: c_int = 0x0000_0100;
-const CLONE_VFORK: c_int = 0x0000_4000;
-/// Exit status of a child whose set-up or `exec` failed (as posix_spawn's).
-const SPAWN_FAILED: c_int = 127;
-/// Stack for the child of [`spawn`] until it calls `exec`: a few frames of
-/// system call wrappers. glibc's posix_spawn gives its own 32 KiB; only the
-/// pages the child touches are ever faulted in.
-const CHILD_STACK: usize = 32 * 1024;
-const EACCES: c_int = 13;
-const ENOENT: c_int = 2;
-const ENODEV: c_int = 19;
-const ENOTDIR: c_int = 20;
-const ETIMEDOUT: c_int = 110;
-const ESTALE: c_int = 116;
-const F_GETFD: c_int = 1;
-const O_RDWR: c_int = 2;
+/// The longest path the kernel takes, NUL included.
+const PATH_MAX: usize = 4096;
+const AT_FDCWD: isize = -100;
+const O_RDONLY: usize = 0;
+const O_RDWR: usize = 2;
 /// `O_NOCTTY`: opening a terminal must not make it PID 1's controlling terminal.
-const O_NOCTTY: c_int = 0o400;
-
-const LINUX_REBOOT_CMD_RESTART: u32 = 0x0123_4567;
-const LINUX_REBOOT_CMD_HALT: u32 = 0xCDEF_0123;
-const LINUX_REBOOT_CMD_POWER_OFF: u32 = 0x4321_FEDC;
-const LINUX_REBOOT_CMD_CAD_OFF: u32 = 0;
-
-/// glibc's `sigset_t`: 1024 bits on every Linux target.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct RawSigSet {
-    bits: [u64; 16],
-}
-
-/// The stack the child of [`spawn`] runs on, aligned for every ABI.
-#[repr(C, align(16))]
-struct ChildStack {
-    bytes: [u8; CHILD_STACK],
-}
-
-/// What the child of [`spawn`] needs, prepared by the parent beforehand: the
-/// child shares the parent's memory and must neither allocate nor unwind.
-#[repr(C)]
-struct ChildArgs {
-    /// The paths to `execve` in turn, null-terminated.
-    candidates: *const *const c_char,
-    argv: *const *const c_char,
-    envp: *const *const c_char,
-    /// The terminal to open as stdio and controlling terminal, or null.
-    terminal: *const c_char,
-    /// Set by the child to `errno` when a step fails; 0 when `exec` succeeded.
-    error: c_int,
-}
-
-/// The kernel's `struct statx` (256 bytes on every architecture).
-#[repr(C)]
-struct RawStatx {
-    words: [u32; 64],
-}
-
-/// Index of `stx_dev_major` (byte offset 136) in [`RawStatx::words`]; `stx_dev_minor` follows.
+const O_NOCTTY: usize = 0o400;
+const O_CLOEXEC: usize = 0o2000000;
+const F_GETFD: usize = 1;
+const SIG_BLOCK: usize = 0;
+const SIG_SETMASK: usize = 2;
+/// The kernel's signal set: 64 bits on every architecture.
+const SIGSET_SIZE: usize = 8;
+const WNOHANG: usize = 1;
+const MNT_DETACH: usize = 2;
+const CLOCK_MONOTONIC: usize = 1;
+const CLONE_VM: usize = 0x0000_0100;
+const CLONE_VFORK: usize = 0x0000_4000;
+/// What [`spawn`]'s `clone` asks for: the parent's memory (no page tables
+/// copied), the parent suspended until the child calls `exec` or exits, and
+/// `SIGCHLD` when the child ends.
+const SPAWN_CLONE_FLAGS: usize = CLONE_VM | CLONE_VFORK | SIGCHLD as usize;
+/// Exit status of a child whose set-up or `exec` failed (as posix_spawn's).
+const SPAWN_FAILED: i32 = 127;
+/// Stack for the child of [`spawn`] until it calls `exec`: a few frames and
+/// one path buffer. Only the pages the child touches are ever faulted in.
+const CHILD_STACK: usize = 32 * 1024;
+/// Index of `stx_dev_major` (byte offset 136) in a `struct statx` read as
+/// 32-bit words; `stx_dev_minor` follows.
 const STATX_DEV_MAJOR: usize = 34;
-const AT_FDCWD: c_int = -100;
-const PATH: &CStr = cstr(b"PATH\0");
-const O_RDONLY: c_int = 0;
-const O_CLOEXEC: c_int = 0o2000000;
+/// The most environment entries kept: the kernel gives init at most 32.
+const ENV_MAX: usize = 64;
 
-#[repr(C)]
-struct Timespec {
-    tv_sec: c_long,
-    tv_nsec: c_long,
-}
+const LINUX_REBOOT_MAGIC1: usize = 0xfee1_dead;
+const LINUX_REBOOT_MAGIC2: usize = 0x2812_1969;
+const LINUX_REBOOT_CMD_RESTART: usize = 0x0123_4567;
+const LINUX_REBOOT_CMD_HALT: usize = 0xCDEF_0123;
+const LINUX_REBOOT_CMD_POWER_OFF: usize = 0x4321_FEDC;
+const LINUX_REBOOT_CMD_CAD_OFF: usize = 0;
 
-extern "C" {
-    fn mount(
-        source: *const c_char,
-        target: *const c_char,
-        fstype: *const c_char,
-        flags: c_ulong,
-        data: *const c_void,
-    ) -> c_int;
-    fn umount2(target: *const c_char, flags: c_int) -> c_int;
-    fn reboot(howto: c_int) -> c_int;
-    fn sethostname(name: *const c_char, len: usize) -> c_int;
-    fn sigfillset(set: *mut RawSigSet) -> c_int;
-    fn sigprocmask(how: c_int, set: *const RawSigSet, old: *mut RawSigSet) -> c_int;
-    fn sigtimedwait(set: *const RawSigSet, info: *mut c_void, timeout: *const Timespec) -> c_int;
-    fn kill(pid: c_int, sig: c_int) -> c_int;
-    fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
-    fn sync();
-    fn mknod(path: *const c_char, mode: c_uint, dev: u64) -> c_int;
-    fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
-    fn open(path: *const c_char, flags: c_int, ...) -> c_int;
-    fn dup2(old: c_int, new: c_int) -> c_int;
-    fn close(fd: c_int) -> c_int;
-    fn read(fd: c_int, buf: *mut c_void, count: usize) -> isize;
-    fn write(fd: c_int, buf: *const c_void, count: usize) -> isize;
-    fn mkdir(path: *const c_char, mode: c_uint) -> c_int;
-    fn symlink(target: *const c_char, link: *const c_char) -> c_int;
-    fn chdir(path: *const c_char) -> c_int;
-    fn getenv(name: *const c_char) -> *const c_char;
-    fn statx(
-        dirfd: c_int,
-        path: *const c_char,
-        flags: c_int,
-        mask: c_uint,
-        buf: *mut RawStatx,
-    ) -> c_int;
-    static mut environ: *const *const c_char;
-    fn clone(
-        child: extern "C" fn(*mut c_void) -> c_int,
-        stack: *mut c_void,
-        flags: c_int,
-        arg: *mut c_void,
-        ...
-    ) -> c_int;
-    fn setsid() -> c_int;
-    fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char)
-        -> c_int;
-    fn _exit(status: c_int) -> !;
-    fn __errno_location() -> *mut c_int;
-}
+#[cfg(not(any(target_arch = "x86_64", target_arch = "arm", target_arch = "aarch64")))]
+compile_error!("init makes system calls for x86_64, arm and aarch64 only");
 
-fn check(ret: c_int) -> io::Result<c_int> {
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
+/// x86_64: `syscall` with the number in `rax`, arguments in `rdi`, `rsi`,
+/// `rdx`, `r10`, `r8`, `r9`; the kernel clobbers `rcx` and `r11`.
+#[cfg(target_arch = "x86_64")]
+mod arch {
+    use core::arch::asm;
 
-fn c_string(s: &[u8]) -> io::Result<CString> {
-    CString::new(s).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "nul byte in string"))
-}
+    pub const READ: usize = 0;
+    pub const WRITE: usize = 1;
+    pub const CLOSE: usize = 3;
+    pub const RT_SIGPROCMASK: usize = 14;
+    pub const DUP2: usize = 33;
+    pub const CLONE: usize = 56;
+    pub const EXECVE: usize = 59;
+    pub const WAIT4: usize = 61;
+    pub const KILL: usize = 62;
+    pub const FCNTL: usize = 72;
+    pub const CHDIR: usize = 80;
+    pub const SETSID: usize = 112;
+    pub const RT_SIGTIMEDWAIT: usize = 128;
+    pub const SYNC: usize = 162;
+    pub const MOUNT: usize = 165;
+    pub const UMOUNT2: usize = 166;
+    pub const REBOOT: usize = 169;
+    pub const SETHOSTNAME: usize = 170;
+    pub const GETDENTS64: usize = 217;
+    pub const CLOCK_GETTIME: usize = 228;
+    pub const CLOCK_NANOSLEEP: usize = 230;
+    pub const OPENAT: usize = 257;
+    pub const MKDIRAT: usize = 258;
+    pub const MKNODAT: usize = 259;
+    pub const SYMLINKAT: usize = 266;
+    pub const FCHMODAT: usize = 268;
+    pub const STATX: usize = 332;
 
-fn c_path(path: &Path) -> io::Result<CString> {
-    c_string(path.as_os_str().as_bytes())
-}
-
-/// A NUL-terminated string constant as a `&CStr`, checked when the constant is
-/// compiled: use it only to define constants, where a bad literal fails the
-/// build instead of panicking at run time.
-pub const fn cstr(bytes: &'static [u8]) -> &'static CStr {
-    if bytes.is_empty() || bytes[bytes.len() - 1] != 0 {
-        panic!("C string constant without a trailing NUL");
-    }
-    let mut i = 0;
-    while i + 1 < bytes.len() {
-        if bytes[i] == 0 {
-            panic!("C string constant with a NUL inside");
+    /// One system call.
+    ///
+    /// # Safety
+    /// The arguments must be what system call `nr` expects: pointers valid
+    /// for what the kernel reads or writes through them.
+    #[inline(always)]
+    pub unsafe fn syscall(nr: usize, a: [usize; 6]) -> isize {
+        let ret: isize;
+        // SAFETY: the caller vouches for the arguments; `syscall` changes only
+        // rax, rcx and r11, and the kernel does not touch the user stack.
+        unsafe {
+            asm!(
+                "syscall",
+                inlateout("rax") nr as isize => ret,
+                in("rdi") a[0], in("rsi") a[1], in("rdx") a[2],
+                in("r10") a[3], in("r8") a[4], in("r9") a[5],
+                lateout("rcx") _, lateout("r11") _,
+                options(nostack),
+            );
         }
-        i += 1;
+        ret
     }
-    // SAFETY: checked above: one NUL, at the end.
-    unsafe { CStr::from_bytes_with_nul_unchecked(bytes) }
+
+    /// `clone(flags, stack_top)`; the child calls `child(arg)` on that stack and
+    /// exits with its result. Returns the child's pid (or `-errno`) in the parent.
+    ///
+    /// # Safety
+    /// `stack_top` is the 16-byte-aligned end of memory the child may use as
+    /// its stack until it exits or calls `exec`, and `child` must be sound to
+    /// run there with `arg`, sharing the parent's memory when `flags` has `CLONE_VM`.
+    pub unsafe fn clone_run(
+        flags: usize,
+        stack_top: *mut u8,
+        child: extern "C" fn(*mut u8) -> i32,
+        arg: *mut u8,
+    ) -> isize {
+        let ret: isize;
+        // SAFETY: in the parent this is one `syscall` (rax, rcx, r11 change).
+        // The child starts here with rax = 0 and rsp = stack_top, calls
+        // `child` with a 16-byte-aligned stack and leaves with `exit`, never
+        // coming back to the code after this block.
+        unsafe {
+            asm!(
+                "syscall",
+                "test rax, rax",
+                "jnz 2f",
+                "xor ebp, ebp",
+                "mov rdi, r13",
+                "call r12",
+                "mov edi, eax",
+                "mov eax, 60", // exit
+                "syscall",
+                "ud2",
+                "2:",
+                inlateout("rax") CLONE as isize => ret,
+                in("rdi") flags, in("rsi") stack_top,
+                in("rdx") 0usize, in("r10") 0usize, in("r8") 0usize,
+                in("r12") child as usize, in("r13") arg,
+                lateout("rcx") _, lateout("r11") _,
+            );
+        }
+        ret
+    }
+
+    #[cfg(all(not(test), panic = "abort"))]
+    core::arch::global_asm!(
+        ".pushsection .text._start,\"ax\",%progbits",
+        ".globl _start",
+        ".type _start,%function",
+        "_start:",
+        "xor ebp, ebp",
+        "mov rdi, rsp",
+        "and rsp, -16",
+        "call minilinux_init_start",
+        "ud2",
+        ".popsection",
+    );
 }
 
-/// The device of the filesystem holding `path` (following symlinks), as
-/// `(major, minor)`; fails with `NotFound` when `path` does not exist.
+/// ARM EABI, ARM state: `svc 0` with the number in r7 and arguments in r0-r5;
+/// only r0 changes. 32-bit times use the `_time64` calls.
+#[cfg(target_arch = "arm")]
+mod arch {
+    use core::arch::asm;
+
+    pub const READ: usize = 3;
+    pub const WRITE: usize = 4;
+    pub const CLOSE: usize = 6;
+    pub const EXECVE: usize = 11;
+    pub const CHDIR: usize = 12;
+    pub const MOUNT: usize = 21;
+    pub const SYNC: usize = 36;
+    pub const KILL: usize = 37;
+    pub const UMOUNT2: usize = 52;
+    pub const FCNTL: usize = 55;
+    pub const DUP2: usize = 63;
+    pub const SETSID: usize = 66;
+    pub const SETHOSTNAME: usize = 74;
+    pub const REBOOT: usize = 88;
+    pub const WAIT4: usize = 114;
+    pub const CLONE: usize = 120;
+    pub const RT_SIGPROCMASK: usize = 175;
+    pub const GETDENTS64: usize = 217;
+    pub const OPENAT: usize = 322;
+    pub const MKDIRAT: usize = 323;
+    pub const MKNODAT: usize = 324;
+    pub const SYMLINKAT: usize = 331;
+    pub const FCHMODAT: usize = 333;
+    pub const STATX: usize = 397;
+    pub const CLOCK_GETTIME: usize = 403; // clock_gettime64
+    pub const CLOCK_NANOSLEEP: usize = 407; // clock_nanosleep_time64
+    pub const RT_SIGTIMEDWAIT: usize = 421; // rt_sigtimedwait_time64
+
+    /// One system call.
+    ///
+    /// # Safety
+    /// The arguments must be what system call `nr` expects: pointers valid
+    /// for what the kernel reads or writes through them.
+    #[inline(always)]
+    pub unsafe fn syscall(nr: usize, a: [usize; 6]) -> isize {
+        let ret: isize;
+        // SAFETY: the caller vouches for the arguments; `svc 0` changes only
+        // r0, and the kernel does not touch the user stack.
+        unsafe {
+            asm!(
+                "svc 0",
+                inlateout("r0") a[0] as isize => ret,
+                in("r1") a[1], in("r2") a[2], in("r3") a[3],
+                in("r4") a[4], in("r5") a[5], in("r7") nr,
+                options(nostack),
+            );
+        }
+        ret
+    }
+
+    /// `clone(flags, stack_top)`; the child calls `child(arg)` on that stack and
+    /// exits with its result. Returns the child's pid (or `-errno`) in the parent.
+    ///
+    /// # Safety
+    /// As on x86_64: `stack_top` is the 16-byte-aligned end of memory the child
+    /// may use as its stack, and `child` must be sound to run there with `arg`.
+    pub unsafe fn clone_run(
+        flags: usize,
+        stack_top: *mut u8,
+        child: extern "C" fn(*mut u8) -> i32,
+        arg: *mut u8,
+    ) -> isize {
+        let ret: isize;
+        // SAFETY: in the parent this is one `svc 0` (only r0 changes; the
+        // unused 5th argument, the child tid pointer, is 0). The child starts
+        // here with r0 = 0 and sp = stack_top, calls `child` and leaves with
+        // `exit`, never coming back to the code after this block.
+        unsafe {
+            asm!(
+                "svc 0",
+                "cmp r0, #0",
+                "bne 2f",
+                "mov r11, #0",
+                "mov r0, r8",
+                "blx r5",
+                "mov r7, #1", // exit
+                "svc 0",
+                "2:",
+                inlateout("r0") flags as isize => ret,
+                in("r1") stack_top, in("r2") 0usize, in("r3") 0usize, in("r4") 0usize,
+                in("r5") child as usize, in("r8") arg, in("r7") CLONE,
+            );
+        }
+        ret
+    }
+
+    #[cfg(all(not(test), panic = "abort"))]
+    core::arch::global_asm!(
+        ".pushsection .text._start,\"ax\",%progbits",
+        ".globl _start",
+        ".type _start,%function",
+        "_start:",
+        "mov r11, #0",
+        "mov lr, #0",
+        "mov r0, sp",
+        "bic sp, sp, #15",
+        "bl minilinux_init_start",
+        "b .",
+        ".popsection",
+    );
+}
+
+/// arm64: `svc 0` with the number in x8 and arguments in x0-x5; only x0 changes.
+#[cfg(target_arch = "aarch64")]
+mod arch {
+    use core::arch::asm;
+
+    pub const DUP3: usize = 24;
+    pub const FCNTL: usize = 25;
+    pub const MKNODAT: usize = 33;
+    pub const MKDIRAT: usize = 34;
+    pub const SYMLINKAT: usize = 36;
+    pub const UMOUNT2: usize = 39;
+    pub const MOUNT: usize = 40;
+    pub const CHDIR: usize = 49;
+    pub const FCHMODAT: usize = 53;
+    pub const OPENAT: usize = 56;
+    pub const CLOSE: usize = 57;
+    pub const GETDENTS64: usize = 61;
+    pub const READ: usize = 63;
+    pub const WRITE: usize = 64;
+    pub const SYNC: usize = 81;
+    pub const CLOCK_GETTIME: usize = 113;
+    pub const CLOCK_NANOSLEEP: usize = 115;
+    pub const KILL: usize = 129;
+    pub const RT_SIGPROCMASK: usize = 135;
+    pub const RT_SIGTIMEDWAIT: usize = 137;
+    pub const REBOOT: usize = 142;
+    pub const SETSID: usize = 157;
+    pub const SETHOSTNAME: usize = 161;
+    pub const CLONE: usize = 220;
+    pub const EXECVE: usize = 221;
+    pub const WAIT4: usize = 260;
+    pub const STATX: usize = 291;
+
+    /// One system call.
+    ///
+    /// # Safety
+    /// The arguments must be what system call `nr` expects: pointers valid
+    /// for what the kernel reads or writes through them.
+    #[inline(always)]
+    pub unsafe fn syscall(nr: usize, a: [usize; 6]) -> isize {
+        let ret: isize;
+        // SAFETY: the caller vouches for the arguments; `svc 0` changes only
+        // x0, and the kernel does not touch the user stack.
+        unsafe {
+            asm!(
+                "svc 0",
+                inlateout("x0") a[0] as isize => ret,
+                in("x1") a[1], in("x2") a[2], in("x3") a[3],
+                in("x4") a[4], in("x5") a[5], in("x8") nr,
+                options(nostack),
+            );
+        }
+        ret
+    }
+
+    /// `clone(flags, stack_top)`; the child calls `child(arg)` on that stack and
+    /// exits with its result. Returns the child's pid (or `-errno`) in the parent.
+    ///
+    /// # Safety
+    /// As on x86_64: `stack_top` is the 16-byte-aligned end of memory the child
+    /// may use as its stack, and `child` must be sound to run there with `arg`.
+    pub unsafe fn clone_run(
+        flags: usize,
+        stack_top: *mut u8,
+        child: extern "C" fn(*mut u8) -> i32,
+        arg: *mut u8,
+    ) -> isize {
+        let ret: isize;
+        // SAFETY: in the parent this is one `svc 0` (only x0 changes). The
+        // child starts here with x0 = 0 and sp = stack_top, calls `child` and
+        // leaves with `exit` (93), never coming back to the code after this block.
+        unsafe {
+            asm!(
+                "svc 0",
+                "cbnz x0, 2f",
+                "mov x29, xzr",
+                "mov x0, x21",
+                "blr x20",
+                "mov x8, #93",
+                "svc 0",
+                "2:",
+                inlateout("x0") flags as isize => ret,
+                in("x1") stack_top, in("x2") 0usize, in("x3") 0usize, in("x4") 0usize,
+                in("x8") CLONE, in("x20") child as usize, in("x21") arg,
+            );
+        }
+        ret
+    }
+
+    #[cfg(all(not(test), panic = "abort"))]
+    core::arch::global_asm!(
+        ".pushsection .text._start,\"ax\",%progbits",
+        ".globl _start",
+        ".type _start,%function",
+        "_start:",
+        "mov x29, xzr",
+        "mov x30, xzr",
+        "mov x0, sp",
+        "and sp, x0, #-16",
+        "bl minilinux_init_start",
+        "brk #0",
+        ".popsection",
+    );
+}
+
+/// The entry point of the guest build: `_start` (above) passes the kernel's
+/// initial stack: `argc`, the `argv` pointers and a null, the `envp` pointers
+/// and a null.
 ///
-/// `statx` directly: busybox's C library calls the same system call for
-/// `stat`, so under emulation the kernel code is translated once for both.
-pub fn device_of(path: &CStr) -> io::Result<(u32, u32)> {
-    let mut buf = RawStatx { words: [0; 64] };
-    // SAFETY: `path` is NUL-terminated and `buf` is as large as `struct statx`.
-    check(unsafe { statx(AT_FDCWD, path.as_ptr(), 0, 0, &mut buf) })?;
-    Ok((buf.words[STATX_DEV_MAJOR], buf.words[STATX_DEV_MAJOR + 1]))
-}
-
-/// Whether `path` exists (following symlinks).
-pub fn exists(path: &CStr) -> bool {
-    device_of(path).is_ok()
-}
-
-/// Creates the directory `path` with `mode` (less the umask).
-pub fn make_dir(path: &CStr, mode: u32) -> io::Result<()> {
-    // SAFETY: `path` is NUL-terminated.
-    check(unsafe { mkdir(path.as_ptr(), mode) }).map(drop)
-}
-
-/// Creates the symbolic link `link` pointing to `target`.
-pub fn make_symlink(target: &CStr, link: &CStr) -> io::Result<()> {
-    // SAFETY: both are NUL-terminated.
-    check(unsafe { symlink(target.as_ptr(), link.as_ptr()) }).map(drop)
-}
-
-/// Changes the working directory.
-pub fn change_dir(path: &CStr) -> io::Result<()> {
-    // SAFETY: `path` is NUL-terminated.
-    check(unsafe { chdir(path.as_ptr()) }).map(drop)
-}
-
-/// Whether the environment variable `name` is set.
-pub fn env_is_set(name: &CStr) -> bool {
-    // SAFETY: `name` is NUL-terminated; init has one thread, so nothing changes
-    // the environment meanwhile.
-    !unsafe { getenv(name.as_ptr()) }.is_null()
-}
-
-/// Adds `entry` (`NAME=value`, for a name not yet set) to the environment that
-/// `getenv` reads and children inherit.
-///
-/// It points `environ` at a new array, which POSIX allows a program to do;
-/// glibc's `setenv` does the same with bookkeeping that costs several hundred
-/// more instructions to translate under emulation. The array is never freed:
-/// `environ` points to it for the rest of PID 1's life.
-pub fn add_env(entry: &'static CStr) {
-    // SAFETY: `environ` is null or a null-terminated array of C strings, and
-    // init has one thread, so nothing changes it meanwhile.
-    let current: &[*const c_char] = unsafe {
-        let mut count = 0;
-        while !environ.is_null() && !(*environ.add(count)).is_null() {
-            count += 1;
-        }
-        if count == 0 {
-            &[]
-        } else {
-            std::slice::from_raw_parts(environ, count)
-        }
+/// # Safety
+/// Only `_start` calls it, with the stack the kernel built.
+#[cfg(all(not(test), panic = "abort"))]
+#[no_mangle]
+unsafe extern "C" fn minilinux_init_start(stack: *const usize) -> ! {
+    // SAFETY: the layout the kernel gives every new program (fs/binfmt_elf.c
+    // create_elf_tables): `envp` starts after argc, the argv pointers and their null.
+    let env = unsafe {
+        let argc = *stack;
+        Env::from_envp(stack.add(argc + 2).cast())
     };
-    // Sized up front: growing a Vec would run realloc's code for one use.
-    let mut entries: Vec<*const c_char> = Vec::with_capacity(current.len() + 2);
-    entries.extend_from_slice(current);
-    entries.push(entry.as_ptr());
-    entries.push(std::ptr::null());
-    let array: &'static mut [*const c_char] = entries.leak();
-    // SAFETY: as above; the array and its strings live as long as the process.
-    unsafe { environ = array.as_ptr() };
+    crate::run(env)
+}
+
+/// The entry point of a host build with std, called by the C library's start-up.
+///
+/// # Safety
+/// Only the C library calls it, with its `envp`.
+#[cfg(all(not(test), not(panic = "abort")))]
+#[no_mangle]
+unsafe extern "C" fn main(_argc: i32, _argv: *const *const u8, envp: *const *const u8) -> i32 {
+    // SAFETY: the C library passes the process's environment, which lives as long as it.
+    crate::run(unsafe { Env::from_envp(envp) })
+}
+
+/// One system call with the number and arguments of this architecture.
+///
+/// # Safety
+/// As [`arch::syscall`].
+unsafe fn syscall(nr: usize, args: [usize; 6]) -> Result<usize, Errno> {
+    // SAFETY: passed on from the caller.
+    let ret = unsafe { arch::syscall(nr, args) };
+    if (-4095..0).contains(&ret) {
+        Err(Errno(-ret as i32))
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// `args` padded with zeros to the six a system call takes.
+fn args<const N: usize>(given: [usize; N]) -> [usize; 6] {
+    let mut all = [0; 6];
+    for (slot, value) in all.iter_mut().zip(given) {
+        *slot = value;
+    }
+    all
+}
+
+/// A system call whose pointer arguments are all C strings or plain integers.
+macro_rules! call {
+    ($nr:expr $(, $arg:expr)* $(,)?) => {
+        // SAFETY: every pointer passed is a `CStr` (NUL-terminated, alive for
+        // the call) or a local this function owns for the call's duration.
+        unsafe { syscall($nr, args([$($arg as usize),*])) }
+    };
+}
+
+/// The environment the kernel gave PID 1, plus what init adds; children inherit it.
+pub struct Env {
+    /// Pointers to `NAME=value` strings that live as long as the process, then nulls.
+    entries: [*const u8; ENV_MAX + 1],
+    len: usize,
+}
+
+impl Env {
+    /// An empty environment.
+    pub const fn new() -> Env {
+        Env {
+            entries: [ptr::null(); ENV_MAX + 1],
+            len: 0,
+        }
+    }
+
+    /// The environment of `envp` (its first [`ENV_MAX`] entries).
+    ///
+    /// # Safety
+    /// `envp` is null or a null-terminated array of NUL-terminated strings,
+    /// all of which live as long as the process.
+    unsafe fn from_envp(envp: *const *const u8) -> Env {
+        let mut env = Env::new();
+        if envp.is_null() {
+            return env;
+        }
+        let mut at = envp;
+        // SAFETY: the array is null-terminated: `at` stays within it.
+        while env.len < ENV_MAX && unsafe { !(*at).is_null() } {
+            // SAFETY: as above.
+            env.entries[env.len] = unsafe { *at };
+            env.len += 1;
+            // SAFETY: the current entry was not the terminating null.
+            at = unsafe { at.add(1) };
+        }
+        env
+    }
+
+    /// Entry `i` as bytes, without its NUL.
+    fn entry(&self, i: usize) -> Option<&[u8]> {
+        let start = *self.entries.get(i).filter(|_| i < self.len)?;
+        // SAFETY: every entry below `len` points to a NUL-terminated string that
+        // lives as long as the process (see `from_envp` and `add`).
+        Some(unsafe { core::slice::from_raw_parts(start, strlen(start)) })
+    }
+
+    /// The value of variable `name`, if set.
+    pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
+        (0..self.len).find_map(|i| {
+            let entry = self.entry(i)?;
+            let value = entry.strip_prefix(name)?.strip_prefix(b"=")?;
+            Some(value)
+        })
+    }
+
+    /// Adds `entry` (`NAME=value`, for a name not yet set); `E2BIG` when full.
+    pub fn add(&mut self, entry: CStr<'static>) -> Result<(), Errno> {
+        if self.len >= ENV_MAX {
+            return Err(Errno::E2BIG);
+        }
+        self.entries[self.len] = entry.as_ptr();
+        self.len += 1;
+        Ok(())
+    }
+}
+
+/// C's `strlen`: `mem`'s in the guest, the C library's on the host.
+///
+/// # Safety
+/// `s` points to a NUL-terminated string.
+unsafe fn strlen(s: *const u8) -> usize {
+    extern "C" {
+        fn strlen(s: *const u8) -> usize;
+    }
+    // SAFETY: passed on from the caller.
+    unsafe { strlen(s) }
+}
+
+/// An open file descriptor, closed when dropped.
+struct Fd(i32);
+
+impl Fd {
+    fn open(path: CStr, flags: usize) -> Result<Fd, Errno> {
+        let fd = call!(arch::OPENAT, AT_FDCWD, path.as_ptr(), flags, 0)?;
+        Ok(Fd(fd as i32))
+    }
+
+    /// Reads up to `buf.len()` bytes, retrying after `EINTR`.
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        loop {
+            // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
+            let got = unsafe {
+                syscall(
+                    arch::READ,
+                    args([self.0 as usize, buf.as_mut_ptr() as usize, buf.len()]),
+                )
+            };
+            match got {
+                Err(Errno::EINTR) => continue,
+                other => return other.map(|n| n.min(buf.len())),
+            }
+        }
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        let _ = call!(arch::CLOSE, self.0);
+    }
 }
 
 /// Reads a small file into `buf`; returns the number of bytes read (`buf.len()`
@@ -284,106 +605,139 @@ pub fn add_env(entry: &'static CStr) {
 /// It stops at the first short read instead of reading again to see the end:
 /// regular files, procfs and sysfs return all they have in one read when the
 /// buffer is large enough, and under emulation each system call costs tens of
-/// microseconds. Unlike `fs::read` it allocates nothing, and makes no `stat`
-/// for a size hint and no seek.
-pub fn read_file(path: &CStr, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: `path` is NUL-terminated; no mode is needed without O_CREAT.
-    let fd = check(unsafe { open(path.as_ptr(), O_RDONLY | O_CLOEXEC) })?;
+/// microseconds.
+pub fn read_file(path: CStr, buf: &mut [u8]) -> Result<usize, Errno> {
+    let fd = Fd::open(path, O_RDONLY | O_CLOEXEC)?;
     let mut filled = 0;
-    let result = loop {
-        let rest = match buf.get_mut(filled..) {
-            Some(rest) if !rest.is_empty() => rest,
-            _ => break Ok(filled),
-        };
+    while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
         let wanted = rest.len();
-        // SAFETY: `rest` is valid for writes of `wanted` bytes.
-        let got = unsafe { read(fd, rest.as_mut_ptr().cast(), wanted) };
-        if got < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            break Err(e);
-        }
-        let got = (got as usize).min(wanted);
+        let got = fd.read(rest)?;
         filled += got;
         if got < wanted {
-            break Ok(filled);
+            break;
         }
-    };
-    // SAFETY: `fd` was opened above and is not used afterwards.
-    unsafe { close(fd) };
-    result
+    }
+    Ok(filled)
 }
 
 /// Writes all of `bytes` to descriptor `fd`, retrying after partial writes and `EINTR`.
-pub fn write_all(fd: c_int, bytes: &[u8]) -> io::Result<()> {
+pub fn write_all(fd: i32, bytes: &[u8]) -> Result<(), Errno> {
     let mut rest = bytes;
     while !rest.is_empty() {
         // SAFETY: `rest` is valid for reads of `rest.len()` bytes.
-        let n = unsafe { write(fd, rest.as_ptr().cast(), rest.len()) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
+        let wrote = unsafe {
+            syscall(
+                arch::WRITE,
+                args([fd as usize, rest.as_ptr() as usize, rest.len()]),
+            )
+        };
+        match wrote {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => rest = rest.get(n..).unwrap_or(&[]),
         }
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                "the write wrote nothing",
-            ));
-        }
-        rest = rest.get(n as usize..).unwrap_or(&[]);
     }
     Ok(())
 }
 
+/// The device of the filesystem holding `path` (following symlinks), as
+/// `(major, minor)`; fails with `ENOENT` when `path` does not exist.
+///
+/// `statx` directly: busybox's C library calls the same system call for
+/// `stat`, so under emulation the kernel code is translated once for both.
+pub fn device_of(path: CStr) -> Result<(u32, u32), Errno> {
+    /// The kernel's `struct statx`: 256 bytes on every architecture.
+    #[repr(C, align(8))]
+    struct Statx([u32; 64]);
+    let mut buf = Statx([0; 64]);
+    // SAFETY: `path` is NUL-terminated and `buf` is as large as `struct statx`.
+    unsafe {
+        syscall(
+            arch::STATX,
+            args([
+                AT_FDCWD as usize,
+                path.as_ptr() as usize,
+                0,
+                0,
+                &mut buf as *mut Statx as usize,
+            ]),
+        )?;
+    }
+    Ok((buf.0[STATX_DEV_MAJOR], buf.0[STATX_DEV_MAJOR + 1]))
+}
+
+/// Whether `path` exists (following symlinks).
+pub fn exists(path: CStr) -> bool {
+    device_of(path).is_ok()
+}
+
+/// Creates the directory `path` with `mode` (less the umask).
+pub fn make_dir(path: CStr, mode: u32) -> Result<(), Errno> {
+    call!(arch::MKDIRAT, AT_FDCWD, path.as_ptr(), mode).map(drop)
+}
+
+/// Creates the symbolic link `link` pointing to `target`.
+pub fn make_symlink(target: CStr, link: CStr) -> Result<(), Errno> {
+    call!(arch::SYMLINKAT, target.as_ptr(), AT_FDCWD, link.as_ptr()).map(drop)
+}
+
+/// Creates a device node at `path`; `mode` carries the file type bits and
+/// permissions, `dev` is the kernel's device number encoding.
+pub fn make_node(path: CStr, mode: u32, dev: u32) -> Result<(), Errno> {
+    call!(arch::MKNODAT, AT_FDCWD, path.as_ptr(), mode, dev).map(drop)
+}
+
+/// Sets the permission bits of `path`.
+pub fn set_mode(path: CStr, mode: u32) -> Result<(), Errno> {
+    call!(arch::FCHMODAT, AT_FDCWD, path.as_ptr(), mode).map(drop)
+}
+
+/// Changes the working directory.
+pub fn change_dir(path: CStr) -> Result<(), Errno> {
+    call!(arch::CHDIR, path.as_ptr()).map(drop)
+}
+
 /// Mounts a filesystem of type `fstype` on `target` with `flags` and the option string `data`.
 pub fn mount_fs(
-    source: &CStr,
-    target: &CStr,
-    fstype: &CStr,
-    flags: c_ulong,
-    data: &CStr,
-) -> io::Result<()> {
-    // SAFETY: all pointers are valid NUL-terminated strings that outlive the call.
-    check(unsafe {
-        mount(
-            source.as_ptr(),
-            target.as_ptr(),
-            fstype.as_ptr(),
-            flags,
-            data.as_ptr().cast(),
-        )
-    })
+    source: CStr,
+    target: CStr,
+    fstype: CStr,
+    flags: usize,
+    data: CStr,
+) -> Result<(), Errno> {
+    call!(
+        arch::MOUNT,
+        source.as_ptr(),
+        target.as_ptr(),
+        fstype.as_ptr(),
+        flags,
+        data.as_ptr(),
+    )
     .map(drop)
 }
 
 /// Unmounts `target`, lazily (`MNT_DETACH`) when `lazy` is set.
-pub fn unmount(target: &Path, lazy: bool) -> io::Result<()> {
-    let target = c_path(target)?;
+pub fn unmount(target: CStr, lazy: bool) -> Result<(), Errno> {
     let flags = if lazy { MNT_DETACH } else { 0 };
-    // SAFETY: `target` is a valid NUL-terminated string.
-    check(unsafe { umount2(target.as_ptr(), flags) }).map(drop)
+    call!(arch::UMOUNT2, target.as_ptr(), flags).map(drop)
 }
 
 /// Sets the kernel's host name.
-pub fn set_hostname(name: &[u8]) -> io::Result<()> {
-    // SAFETY: the pointer and length describe `name`'s bytes, which outlive the call.
-    check(unsafe { sethostname(name.as_ptr().cast(), name.len()) }).map(drop)
-}
-
-/// Creates a device node at `path`; `mode` carries the file type bits and permissions.
-pub fn make_node(path: &Path, mode: u32, dev: u64) -> io::Result<()> {
-    let path = c_path(path)?;
-    // SAFETY: `path` is a valid NUL-terminated string.
-    check(unsafe { mknod(path.as_ptr(), mode, dev) }).map(drop)
+pub fn set_hostname(name: &[u8]) -> Result<(), Errno> {
+    // SAFETY: the pointer and length describe `name`'s bytes, alive for the call.
+    unsafe {
+        syscall(
+            arch::SETHOSTNAME,
+            args([name.as_ptr() as usize, name.len()]),
+        )
+    }
+    .map(drop)
 }
 
 /// What the reboot system call should do to the machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))]
 pub enum RebootCmd {
     /// `LINUX_REBOOT_CMD_RESTART`.
     Restart,
@@ -393,39 +747,44 @@ pub enum RebootCmd {
     PowerOff,
 }
 
-/// Stops the machine; only returns on failure.
-pub fn reboot_machine(cmd: RebootCmd) -> io::Error {
+/// Stops the machine; only returns when that failed: with the error, or
+/// `None` if the kernel returned without one.
+pub fn reboot_machine(cmd: RebootCmd) -> Option<Errno> {
     let magic = match cmd {
         RebootCmd::Restart => LINUX_REBOOT_CMD_RESTART,
         RebootCmd::Halt => LINUX_REBOOT_CMD_HALT,
         RebootCmd::PowerOff => LINUX_REBOOT_CMD_POWER_OFF,
     };
-    // SAFETY: reboot takes a plain integer.
-    match check(unsafe { reboot(magic as c_int) }) {
-        Ok(_) => io::Error::new(
-            io::ErrorKind::Unsupported,
-            "the kernel returned without stopping the machine",
-        ),
-        Err(e) => e,
-    }
+    call!(
+        arch::REBOOT,
+        LINUX_REBOOT_MAGIC1,
+        LINUX_REBOOT_MAGIC2,
+        magic,
+        0
+    )
+    .err()
 }
 
 /// Makes the kernel send `SIGINT` to PID 1 on Ctrl-Alt-Del instead of rebooting at once.
-pub fn disable_ctrl_alt_del() -> io::Result<()> {
-    // SAFETY: reboot takes a plain integer.
-    check(unsafe { reboot(LINUX_REBOOT_CMD_CAD_OFF as c_int) }).map(drop)
+pub fn disable_ctrl_alt_del() -> Result<(), Errno> {
+    call!(
+        arch::REBOOT,
+        LINUX_REBOOT_MAGIC1,
+        LINUX_REBOOT_MAGIC2,
+        LINUX_REBOOT_CMD_CAD_OFF,
+        0
+    )
+    .map(drop)
 }
 
 /// Flushes every filesystem's dirty data.
 pub fn sync_all() {
-    // SAFETY: sync takes no arguments and cannot fail.
-    unsafe { sync() }
+    let _ = call!(arch::SYNC);
 }
 
 /// Sends `sig` to `pid`; `-1` means every process but PID 1 itself.
-pub fn send_signal(pid: i32, sig: c_int) -> io::Result<()> {
-    // SAFETY: kill takes plain integers.
-    check(unsafe { kill(pid, sig) }).map(drop)
+pub fn send_signal(pid: i32, sig: i32) -> Result<(), Errno> {
+    call!(arch::KILL, pid as isize, sig).map(drop)
 }
 
 /// One child reaped by [`reap_one`].
@@ -438,243 +797,386 @@ pub enum Reaped {
     NoChildren,
 }
 
+/// `wait4(pid, &status, options)`: the pid (0: none ready) and raw status.
+fn wait4(pid: isize, options: usize) -> Result<(i32, i32), Errno> {
+    let mut status: i32 = 0;
+    // SAFETY: `status` is a valid, writable int; no rusage is asked for.
+    let got = unsafe {
+        syscall(
+            arch::WAIT4,
+            args([pid as usize, &mut status as *mut i32 as usize, options, 0]),
+        )
+    }?;
+    Ok((got as i32, status))
+}
+
 /// Collects the status of one ended child, if any, without blocking.
-pub fn reap_one() -> io::Result<Reaped> {
-    let mut status: c_int = 0;
-    // SAFETY: `status` is a valid, writable int.
-    match check(unsafe { waitpid(-1, &mut status, WNOHANG) }) {
-        Ok(0) => Ok(Reaped::NoneReady),
-        Ok(pid) => Ok(Reaped::Child(pid, status)),
-        Err(e) if e.raw_os_error() == Some(ECHILD) => Ok(Reaped::NoChildren),
+pub fn reap_one() -> Result<Reaped, Errno> {
+    match wait4(-1, WNOHANG) {
+        Ok((0, _)) => Ok(Reaped::NoneReady),
+        Ok((pid, status)) => Ok(Reaped::Child(pid, status)),
+        Err(Errno::ECHILD) => Ok(Reaped::NoChildren),
         Err(e) => Err(e),
     }
 }
 
-/// Blocks every signal in the calling process, so they queue until [`wait_signal`].
-pub fn block_all_signals() -> io::Result<()> {
-    let mut set = RawSigSet { bits: [0; 16] };
-    // SAFETY: `set` is a valid sigset_t-sized buffer.
-    check(unsafe { sigfillset(&mut set) })?;
-    // SAFETY: `set` is initialised; a null old-set pointer is allowed.
-    check(unsafe { sigprocmask(SIG_BLOCK, &set, std::ptr::null_mut()) }).map(drop)
+/// Waits for the child `pid` to end; returns its raw wait status.
+pub fn wait_for_child(pid: i32) -> Result<i32, Errno> {
+    loop {
+        match wait4(pid as isize, 0) {
+            Err(Errno::EINTR) => continue,
+            other => return other.map(|(_, status)| status),
+        }
+    }
+}
+
+/// Blocks every signal in the calling thread, so they queue until [`wait_signal`].
+pub fn block_all_signals() -> Result<(), Errno> {
+    let all: u64 = !0;
+    // SAFETY: `all` is a signal set of the kernel's size; no old set is asked for.
+    unsafe {
+        syscall(
+            arch::RT_SIGPROCMASK,
+            args([SIG_BLOCK, &all as *const u64 as usize, 0, SIGSET_SIZE]),
+        )
+    }
+    .map(drop)
+}
+
+/// The kernel's `struct __kernel_timespec`.
+#[repr(C)]
+struct Timespec {
+    sec: i64,
+    nsec: i64,
+}
+
+impl Timespec {
+    fn of(d: Duration) -> Timespec {
+        Timespec {
+            sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            nsec: i64::from(d.subsec_nanos()),
+        }
+    }
 }
 
 /// Waits for any (blocked) signal, at most `timeout` when given; `None` on timeout.
-pub fn wait_signal(timeout: Option<Duration>) -> io::Result<Option<c_int>> {
-    let mut set = RawSigSet { bits: [0; 16] };
-    // SAFETY: `set` is a valid sigset_t-sized buffer.
-    check(unsafe { sigfillset(&mut set) })?;
-    let spec = timeout.map(|t| Timespec {
-        tv_sec: c_long::try_from(t.as_secs()).unwrap_or(c_long::MAX),
-        tv_nsec: t.subsec_nanos() as c_long,
-    });
-    let spec_ptr = spec
-        .as_ref()
-        .map_or(std::ptr::null(), |s| s as *const Timespec);
+pub fn wait_signal(timeout: Option<Duration>) -> Result<Option<i32>, Errno> {
+    let all: u64 = !0;
+    let spec = timeout.map(Timespec::of);
+    let spec_ptr = spec.as_ref().map_or(ptr::null(), |s| s as *const Timespec);
     loop {
-        // SAFETY: `set` is initialised, a null info pointer is allowed, `spec_ptr` is
-        // null or points to `spec`, which outlives the call.
-        match check(unsafe { sigtimedwait(&set, std::ptr::null_mut(), spec_ptr) }) {
-            Ok(sig) => return Ok(Some(sig)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        // SAFETY: `all` is a signal set of the kernel's size, no siginfo is asked
+        // for, `spec_ptr` is null or points to `spec`, which outlives the call.
+        let got = unsafe {
+            syscall(
+                arch::RT_SIGTIMEDWAIT,
+                args([
+                    &all as *const u64 as usize,
+                    0,
+                    spec_ptr as usize,
+                    SIGSET_SIZE,
+                ]),
+            )
+        };
+        match got {
+            Ok(sig) => return Ok(Some(sig as i32)),
+            Err(Errno::EAGAIN) => return Ok(None),
+            Err(Errno::EINTR) => continue,
             Err(e) => return Err(e),
         }
     }
 }
 
-fn fd_is_open(fd: c_int) -> bool {
-    // SAFETY: F_GETFD takes no further argument and only inspects the descriptor.
-    unsafe { fcntl(fd, F_GETFD) != -1 }
+/// The time since some fixed point before boot (`CLOCK_MONOTONIC`).
+pub fn now() -> Duration {
+    let mut spec = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `spec` is a writable `__kernel_timespec`.
+    let _ = unsafe {
+        syscall(
+            arch::CLOCK_GETTIME,
+            args([CLOCK_MONOTONIC, &mut spec as *mut Timespec as usize]),
+        )
+    };
+    Duration::new(
+        u64::try_from(spec.sec).unwrap_or(0),
+        u32::try_from(spec.nsec).unwrap_or(0) % 1_000_000_000,
+    )
+}
+
+/// Sleeps for `d` (less if a signal handler runs, which never happens in init).
+pub fn sleep(d: Duration) {
+    let spec = Timespec::of(d);
+    // SAFETY: `spec` is a `__kernel_timespec`; no remaining time is asked for.
+    let _ = unsafe {
+        syscall(
+            arch::CLOCK_NANOSLEEP,
+            args([CLOCK_MONOTONIC, 0, &spec as *const Timespec as usize, 0]),
+        )
+    };
+}
+
+/// `dup2(old, new)` (arm64 has only `dup3`, which refuses `old == new`).
+fn dup2(old: i32, new: i32) -> Result<(), Errno> {
+    #[cfg(target_arch = "aarch64")]
+    let done = call!(arch::DUP3, old, new, 0);
+    #[cfg(not(target_arch = "aarch64"))]
+    let done = call!(arch::DUP2, old, new);
+    done.map(drop)
 }
 
 /// Opens `path` on each of the descriptors 0, 1 and 2 that is closed.
 ///
 /// The kernel leaves them closed when the initramfs has no `/dev/console`.
-pub fn fill_standard_fds(path: &CStr) -> io::Result<()> {
-    let c = path;
+pub fn fill_standard_fds(path: CStr) -> Result<(), Errno> {
     for fd in 0..3 {
-        if fd_is_open(fd) {
+        if call!(arch::FCNTL, fd, F_GETFD).is_ok() {
             continue;
         }
-        // SAFETY: `c` is a valid NUL-terminated string; no mode is needed without O_CREAT.
-        let got = check(unsafe { open(c.as_ptr(), O_RDWR | O_NOCTTY) })?;
-        if got != fd {
-            // SAFETY: both are descriptors this process owns.
-            let dup = check(unsafe { dup2(got, fd) });
-            // SAFETY: `got` was opened above and is not used afterwards.
-            unsafe { close(got) };
-            dup?;
+        let opened = Fd::open(path, O_RDWR | O_NOCTTY)?;
+        if opened.0 == fd {
+            // Keep it: it is the descriptor that was missing.
+            core::mem::forget(opened);
+        } else {
+            dup2(opened.0, fd)?;
         }
     }
     Ok(())
 }
 
-/// Starts `argv` (looked up in PID 1's `PATH`) with PID 1's environment and no
+/// A directory being listed, with `getdents64`.
+pub struct Dir {
+    fd: Fd,
+    buf: [u8; 2048],
+    /// The unread records are `buf[pos..len]`.
+    pos: usize,
+    len: usize,
+}
+
+impl Dir {
+    /// Opens the directory `path` for listing.
+    pub fn open(path: CStr) -> Result<Dir, Errno> {
+        Ok(Dir {
+            fd: Fd::open(path, O_RDONLY | O_CLOEXEC)?,
+            buf: [0; 2048],
+            pos: 0,
+            len: 0,
+        })
+    }
+
+    /// The next entry's name, `.` and `..` left out; `None` at the end.
+    pub fn next_name(&mut self) -> Result<Option<&[u8]>, Errno> {
+        // A `struct linux_dirent64`: d_ino (8 bytes), d_off (8), d_reclen (2),
+        // d_type (1), then the NUL-terminated name.
+        const RECLEN: usize = 16;
+        const NAME: usize = 19;
+        let (start, end) = loop {
+            if self.pos >= self.len {
+                // SAFETY: `buf` is valid for writes of its length.
+                let got = unsafe {
+                    syscall(
+                        arch::GETDENTS64,
+                        args([
+                            self.fd.0 as usize,
+                            self.buf.as_mut_ptr() as usize,
+                            self.buf.len(),
+                        ]),
+                    )
+                }?;
+                if got == 0 {
+                    return Ok(None);
+                }
+                self.pos = 0;
+                self.len = got.min(self.buf.len());
+            }
+            let record = self.buf.get(self.pos..self.len).unwrap_or(&[]);
+            let reclen = match record.get(RECLEN..RECLEN + 2) {
+                Some(&[a, b]) => usize::from(u16::from_ne_bytes([a, b])),
+                _ => 0,
+            };
+            if reclen <= NAME || reclen > record.len() {
+                // Not a record the kernel writes: stop listing.
+                return Err(Errno::EIO);
+            }
+            let name = record.get(NAME..reclen).unwrap_or(&[]);
+            let name_len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+            let start = self.pos + NAME;
+            self.pos += reclen;
+            if !matches!(name.get(..name_len), Some(b".") | Some(b"..")) {
+                break (start, start + name_len);
+            }
+        };
+        Ok(self.buf.get(start..end))
+    }
+}
+
+/// What the child of [`spawn`] needs, prepared by the parent beforehand: the
+/// child shares the parent's memory and must not allocate, unwind or panic.
+struct ChildArgs<'a> {
+    argv: *const *const u8,
+    envp: *const *const u8,
+    program: &'a [u8],
+    /// `PATH`'s value, when the program is to be looked up in it.
+    path: Option<&'a [u8]>,
+    /// The terminal to open as stdio and controlling terminal.
+    terminal: Option<CStr<'a>>,
+    /// Set by the child to the failing step's error number; 0 when `exec` succeeded.
+    error: i32,
+}
+
+/// The stack the child of [`spawn`] runs on, aligned for every ABI.
+#[repr(C, align(16))]
+struct ChildStack([u8; CHILD_STACK]);
+
+/// Starts `argv` (looked up in `PATH` when it has no `/`) with `env` and no
 /// blocked signals; returns its pid. `argv0` replaces the name the program sees.
 ///
 /// With `terminal`, the child is a session leader whose stdio is `terminal`,
 /// opened after `setsid` and without `O_NOCTTY`, so a real terminal (not
-/// `/dev/console`) becomes its controlling terminal: job control and Ctrl-C work.
-/// Without, it shares PID 1's stdio and session.
+/// `/dev/console`) becomes its controlling terminal: job control and Ctrl-C
+/// work. Without, it shares PID 1's stdio and session.
 ///
 /// This is posix_spawn's method (`clone` with `CLONE_VM | CLONE_VFORK`: no page
 /// tables are copied, the parent waits until the child has called `exec`, and
-/// a failed `exec` comes back here as the error) without its general part: glibc's
-/// child queries and resets all 64 signal handlers, one system call each, and
-/// maps and unmaps a stack. PID 1 installs no handlers, so its child only sets
-/// its mask, its session and stdio. Under emulation every system call costs tens
-/// of microseconds (QEMU flushes its TLB whenever the ARMv5 kernel switches
-/// access to user memory), so this takes milliseconds off the boot.
-pub fn spawn(argv: &[String], argv0: Option<&[u8]>, terminal: Option<&CStr>) -> io::Result<i32> {
-    let mut args = Vec::with_capacity(argv.len());
-    for arg in argv {
-        args.push(c_string(arg.as_bytes())?);
+/// a failed `exec` comes back here as the error) without its general part:
+/// PID 1 installs no signal handlers, so its child only sets its mask, its
+/// session and stdio.
+pub fn spawn(
+    argv: &Argv,
+    argv0: Option<CStr>,
+    terminal: Option<CStr>,
+    env: &Env,
+) -> Result<i32, Errno> {
+    let program = argv.program().ok_or(Errno::EINVAL)?.to_bytes();
+    // `argv.len() <= ARGV_WORDS`, so at least the last pointer stays null.
+    let mut pointers = [ptr::null::<u8>(); ARGV_WORDS + 1];
+    for (slot, word) in pointers.iter_mut().zip(argv.iter()) {
+        *slot = word.as_ptr();
     }
-    let program = match args.first() {
-        Some(program) => program,
-        None => return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command")),
-    };
-    let name = match argv0 {
-        Some(name) => Some(c_string(name)?),
-        None => None,
-    };
-    let mut pointers: Vec<*const c_char> = Vec::with_capacity(args.len() + 1);
-    pointers.push(name.as_ref().unwrap_or(program).as_ptr());
-    pointers.extend(args.iter().skip(1).map(|a| a.as_ptr()));
-    pointers.push(std::ptr::null());
-    // The shell and rcS are given as paths: the usual start builds no search list.
-    let mut searched: Vec<CString> = Vec::new();
-    let mut candidate_pointers: Vec<*const c_char> = Vec::with_capacity(2);
-    if program.to_bytes().contains(&b'/') {
-        candidate_pointers.push(program.as_ptr());
-    } else {
-        // SAFETY: PATH is read while nothing changes the environment (one thread).
-        let path = unsafe {
-            let value = getenv(PATH.as_ptr());
-            (!value.is_null()).then(|| CStr::from_ptr(value).to_bytes())
-        };
-        for candidate in path_search::candidates(program.to_bytes(), path) {
-            searched.push(c_string(&candidate)?);
-        }
-        candidate_pointers.extend(searched.iter().map(|c| c.as_ptr()));
+    if let (Some(name), Some(first)) = (argv0, pointers.first_mut()) {
+        *first = name.as_ptr();
     }
-    candidate_pointers.push(std::ptr::null());
     let mut child = ChildArgs {
-        candidates: candidate_pointers.as_ptr(),
         argv: pointers.as_ptr(),
-        // SAFETY: reading the C library's environment pointer; init has one thread.
-        envp: unsafe { environ },
-        terminal: terminal.map_or(std::ptr::null(), CStr::as_ptr),
+        envp: env.entries.as_ptr(),
+        program,
+        path: env.get(b"PATH"),
+        terminal,
         error: 0,
     };
-    // Not zeroed: the child writes its stack before reading it, and zeroing would
-    // touch (and fault in) every page of it.
-    let mut stack = std::mem::MaybeUninit::<ChildStack>::uninit();
+    // Not zeroed: the child writes its stack before reading it, and zeroing
+    // would touch (and fault in) every page of it.
+    let mut stack = MaybeUninit::<ChildStack>::uninit();
     // Stacks grow down on every target init is built for: the child starts at the end.
     let top = stack.as_mut_ptr().cast::<u8>().wrapping_add(CHILD_STACK);
-    // SAFETY: `run_child` only makes system calls through the C library with the
-    // pointers in `child`, which stay valid until it has called `exec` or exited:
-    // with CLONE_VFORK this call returns only then. `top` is the end of a
-    // 16-byte-aligned buffer that outlives the child's use of it.
-    let pid = check(unsafe {
-        clone(
+    // SAFETY: `top` is the 16-byte-aligned end of `stack`, which outlives the
+    // child's use of it: with CLONE_VFORK this call returns only once the child
+    // has called `exec` or exited. `run_child` only makes system calls with
+    // the pointers in `child`, which stay valid as long: `pointers`, the words
+    // of `argv`, `env`'s entries, `argv0` and `terminal` are all borrowed here.
+    let pid = unsafe {
+        arch::clone_run(
+            SPAWN_CLONE_FLAGS,
+            top,
             run_child,
-            top.cast(),
-            CLONE_VM | CLONE_VFORK | SIGCHLD,
             (&mut child as *mut ChildArgs).cast(),
         )
-    })?;
-    // SAFETY: `child` is a live local; volatile because the child wrote it behind
-    // the compiler's back.
-    let error = unsafe { std::ptr::read_volatile(&child.error) };
+    };
+    if (-4095..0).contains(&pid) {
+        return Err(Errno(-pid as i32));
+    }
+    let pid = pid as i32;
+    // SAFETY: `child` is a live local, written by the child before `exec`.
+    let error = unsafe { ptr::read_volatile(&child.error) };
     if error != 0 {
         // The child has exited: reap it here, so no one reports it as ended.
         let _ = wait_for_child(pid);
-        return Err(io::Error::from_raw_os_error(error));
+        return Err(Errno(error));
     }
     Ok(pid)
 }
 
-/// Waits for the child `pid` to end; returns its raw wait status.
-fn wait_for_child(pid: i32) -> io::Result<i32> {
-    let mut status: c_int = 0;
-    loop {
-        // SAFETY: `status` is a valid, writable int.
-        match check(unsafe { waitpid(pid, &mut status, 0) }) {
-            Ok(_) => return Ok(status),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
+/// The child of [`spawn`], on its own stack in the parent's memory; on
+/// failure records the error for the parent and exits with 127.
+extern "C" fn run_child(arg: *mut u8) -> i32 {
+    // SAFETY: `arg` is the `ChildArgs` the parent passed to clone, and the
+    // parent does not touch it until this process has called `exec` or exited.
+    let child = unsafe { &mut *arg.cast::<ChildArgs>() };
+    let error = match start_child(child) {
+        Ok(never) => match never {},
+        Err(Errno(0)) => Errno::EIO,
+        Err(e) => e,
+    };
+    // SAFETY: `child.error` is a valid int; volatile, as the parent reads it
+    // behind the compiler's back.
+    unsafe { ptr::write_volatile(&mut child.error, error.0) };
+    SPAWN_FAILED
 }
 
-/// The child of [`spawn`], on its own stack in the parent's memory: no
-/// allocation, no panic, only system calls; reports the failing step's `errno`.
-extern "C" fn run_child(arg: *mut c_void) -> c_int {
-    let child = arg.cast::<ChildArgs>();
-    // SAFETY: `arg` is the `ChildArgs` the parent passed to clone, and the parent
-    // does not touch it until this process has called `exec` or exited. All the
-    // pointers in it are valid NUL-terminated strings or arrays of them.
+/// The steps of the child of [`spawn`]; returns only on failure.
+fn start_child(child: &ChildArgs) -> Result<core::convert::Infallible, Errno> {
+    let empty: u64 = 0;
+    // SAFETY: `empty` is a signal set of the kernel's size.
     unsafe {
-        // All bits clear: the empty set, as sigemptyset makes it.
-        let empty = RawSigSet { bits: [0; 16] };
-        if sigprocmask(SIG_SETMASK, &empty, std::ptr::null_mut()) == -1 {
-            child_failed(child);
-        }
-        let terminal = (*child).terminal;
-        if !terminal.is_null() {
-            if setsid() == -1 {
-                child_failed(child);
-            }
-            // Without O_NOCTTY: a session leader acquires the terminal it opens.
-            let fd = open(terminal, O_RDWR);
-            if fd == -1 {
-                child_failed(child);
-            }
-            for target in 0..3 {
-                if fd != target && dup2(fd, target) == -1 {
-                    child_failed(child);
-                }
-            }
-            if fd > 2 {
-                close(fd);
-            }
-        }
-        // As execvp, but without running a file that lacks `#!` with /bin/sh:
-        // the errors that mean "not here" move on to the next candidate, any
-        // other ends the search, and a file found but not executable wins
-        // over "not found".
-        let mut error = ENOENT;
-        let mut denied = false;
-        let mut at = (*child).candidates;
-        while !(*at).is_null() {
-            execve(*at, (*child).argv, (*child).envp);
-            error = *__errno_location();
-            match error {
-                EACCES => denied = true,
-                ENOENT | ENOTDIR | ENODEV | ETIMEDOUT | ESTALE => {}
-                _ => break,
-            }
-            at = at.add(1);
-        }
-        if denied && (*at).is_null() {
-            error = EACCES;
-        }
-        *__errno_location() = error;
-        child_failed(child)
+        syscall(
+            arch::RT_SIGPROCMASK,
+            args([SIG_SETMASK, &empty as *const u64 as usize, 0, SIGSET_SIZE]),
+        )?;
     }
-}
-
-/// Records `errno` for the parent of [`spawn`] and ends the child.
-///
-/// # Safety
-/// `child` points to the parent's `ChildArgs`, as in [`run_child`].
-unsafe fn child_failed(child: *mut ChildArgs) -> ! {
-    let errno = *__errno_location();
-    // A zero error would read as success in the parent.
-    std::ptr::write_volatile(&mut (*child).error, if errno == 0 { 1 } else { errno });
-    _exit(SPAWN_FAILED)
+    if let Some(terminal) = child.terminal {
+        call!(arch::SETSID)?;
+        // Without O_NOCTTY: a session leader acquires the terminal it opens.
+        let fd = call!(arch::OPENAT, AT_FDCWD, terminal.as_ptr(), O_RDWR, 0)? as i32;
+        for target in 0..3 {
+            if fd != target {
+                dup2(fd, target)?;
+            }
+        }
+        if fd > 2 {
+            let _ = call!(arch::CLOSE, fd);
+        }
+    }
+    // As execvp, but without running a file that lacks `#!` with /bin/sh:
+    // the errors that mean "not here" move on to the next candidate, any other
+    // ends the search, and a file found but not executable wins over "not found".
+    let mut error = Errno::ENOENT;
+    let mut denied = false;
+    let mut searched_all = true;
+    let mut candidates = Candidates::new(child.program, child.path);
+    let mut path = CBuf::<PATH_MAX>::new();
+    while let Some(joined) = candidates.next_into(&mut path) {
+        if joined.is_err() {
+            // Too long to be a path: not here.
+            continue;
+        }
+        let path = path.as_cstr();
+        // SAFETY: `path` is NUL-terminated; `argv` and `envp` are null-terminated
+        // arrays of NUL-terminated strings (see `spawn`).
+        error = match unsafe {
+            syscall(
+                arch::EXECVE,
+                args([
+                    path.as_ptr() as usize,
+                    child.argv as usize,
+                    child.envp as usize,
+                ]),
+            )
+        } {
+            Ok(_) => Errno::EIO,
+            Err(e) => e,
+        };
+        match error {
+            Errno::EACCES => denied = true,
+            Errno::ENOENT | Errno::ENOTDIR | Errno::ENODEV | Errno::ETIMEDOUT | Errno::ESTALE => {}
+            _ => {
+                searched_all = false;
+                break;
+            }
+        }
+    }
+    if denied && searched_all {
+        error = Errno::EACCES;
+    }
+    Err(error)
 }
 
 #[cfg(test)]
@@ -682,38 +1184,55 @@ mod tests {
     use super::*;
     use crate::wait_status::WaitStatus;
 
+    /// An environment with the test process's `PATH`.
+    fn test_env() -> Env {
+        let mut env = Env::new();
+        env.add(c!("PATH=/usr/sbin:/usr/bin:/sbin:/bin"))
+            .expect("room for PATH");
+        env
+    }
+
     /// Spawns `argv` without a terminal and waits: its status, or the spawn error.
-    fn run(argv: &[&str], argv0: Option<&str>) -> String {
-        let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
-        match spawn(&argv, argv0.map(str::as_bytes), None) {
+    fn run(argv: &[&str], argv0: Option<CStr>, env: &Env) -> String {
+        let words: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+        match spawn(&Argv::of(&words), argv0, None, env) {
             Ok(pid) => match wait_for_child(pid) {
                 Ok(status) => format!("{:?}", WaitStatus::from_raw(status)),
-                Err(e) => format!("wait failed: {e}"),
+                Err(e) => format!("wait failed: {e:?}"),
             },
-            Err(e) => format!("{:?}", e.kind()),
+            Err(e) => format!("{e:?}"),
         }
     }
 
     #[test]
     fn spawn_runs_a_command_found_in_path() {
-        assert_eq!(run(&["sh", "-c", "exit 3"], None), "Exited(3)");
-        assert_eq!(run(&["/bin/sh", "-c", "kill -TERM $$"], None), "Killed(15)");
+        let env = test_env();
+        assert_eq!(run(&["sh", "-c", "exit 3"], None, &env), "Exited(3)");
+        assert_eq!(
+            run(&["/bin/sh", "-c", "kill -TERM $$"], None, &env),
+            "Killed(15)"
+        );
     }
 
     #[test]
     fn spawn_gives_the_program_its_name() {
         assert_eq!(
-            run(&["/bin/sh", "-c", r#"test "$0" = -sh"#], Some("-sh")),
+            run(
+                &["/bin/sh", "-c", r#"test "$0" = -sh"#],
+                Some(c!("-sh")),
+                &test_env()
+            ),
             "Exited(0)"
         );
     }
 
     #[test]
     fn spawn_reports_why_a_command_cannot_start() {
-        assert_eq!(run(&["/nonexistent/program"], None), "NotFound");
-        assert_eq!(run(&["no-such-program-anywhere"], None), "NotFound");
-        assert_eq!(run(&["/"], None), "PermissionDenied");
-        assert_eq!(run(&[], None), "InvalidInput");
+        let env = test_env();
+        assert_eq!(run(&["/nonexistent/program"], None, &env), "Errno(2)");
+        assert_eq!(run(&["no-such-program-anywhere"], None, &env), "Errno(2)");
+        assert_eq!(run(&["/"], None, &env), "Errno(13)");
+        assert_eq!(run(&[], None, &env), "Errno(22)");
     }
 
     #[test]
@@ -724,11 +1243,10 @@ mod tests {
         std::fs::write(&script, "exit 0\n").expect("writing the script");
         let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
         std::fs::set_permissions(&script, mode).expect("making it executable");
-        let argv = [script.to_string_lossy().into_owned()];
-        let result = spawn(&argv, None, None).map_err(|e| e.raw_os_error());
+        let result = run(&[&script.to_string_lossy()], None, &test_env());
         let _ = std::fs::remove_dir_all(&dir);
         // ENOEXEC, as posix_spawnp gives; execvp would have run it with /bin/sh.
-        assert_eq!(result, Err(Some(8)));
+        assert_eq!(result, "Errno(8)");
     }
 
     #[test]
@@ -743,28 +1261,107 @@ mod tests {
                     "-c",
                     "grep -q '^SigBlk:[[:space:]]*0*$' /proc/self/status"
                 ],
-                None
+                None,
+                &test_env()
             ),
             "Exited(0)"
         );
     }
 
     #[test]
-    fn an_added_variable_is_seen_and_inherited() {
-        const ENTRY: &CStr = cstr(b"INIT_TEST_ADDED=yes\0");
-        const NAME: &CStr = cstr(b"INIT_TEST_ADDED\0");
-        assert!(!env_is_set(NAME));
-        add_env(ENTRY);
-        assert!(env_is_set(NAME));
+    fn the_child_gets_exactly_the_environment_given() {
+        let mut env = test_env();
+        assert_eq!(env.get(b"INIT_TEST_ADDED"), None);
+        env.add(c!("INIT_TEST_ADDED=yes"))
+            .expect("room for a variable");
+        assert_eq!(env.get(b"INIT_TEST_ADDED"), Some(&b"yes"[..]));
+        assert_eq!(env.get(b"INIT_TEST"), None);
         assert_eq!(
-            run(&["sh", "-c", r#"test "$INIT_TEST_ADDED" = yes"#], None),
+            run(
+                &[
+                    "sh",
+                    "-c",
+                    r#"test "$INIT_TEST_ADDED" = yes && test -z "$HOME""#
+                ],
+                None,
+                &env
+            ),
             "Exited(0)"
         );
     }
 
     #[test]
-    fn constants_are_c_strings() {
-        assert_eq!(cstr(b"/proc\0").to_bytes(), b"/proc");
-        assert_eq!(cstr(b"\0").to_bytes(), b"");
+    fn an_environment_holds_a_bounded_number_of_entries() {
+        let mut env = Env::new();
+        for _ in 0..ENV_MAX {
+            env.add(c!("A=1")).expect("room");
+        }
+        assert_eq!(env.add(c!("B=2")), Err(Errno::E2BIG));
+        assert_eq!(env.get(b"B"), None);
+    }
+
+    #[test]
+    fn files_are_read_whole_or_up_to_the_buffer() {
+        let path = std::env::temp_dir().join(format!("init-read-test-{}\0", std::process::id()));
+        let text = path.to_string_lossy();
+        std::fs::write(text.trim_end_matches('\0'), "hello\n").expect("writing a file");
+        let c_path = CStr::from_bytes_with_nul(text.as_bytes()).expect("a C string");
+        let mut big = [0u8; 64];
+        let mut small = [0u8; 3];
+        let got = (read_file(c_path, &mut big), read_file(c_path, &mut small));
+        let _ = std::fs::remove_file(text.trim_end_matches('\0'));
+        assert_eq!(got, (Ok(6), Ok(3)));
+        assert_eq!(&big[..6], b"hello\n");
+        assert_eq!(
+            read_file(c!("/nonexistent/file"), &mut big),
+            Err(Errno::ENOENT)
+        );
+    }
+
+    #[test]
+    fn a_directory_lists_its_names_but_dots() {
+        let dir = std::env::temp_dir().join(format!("init-dir-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).expect("creating a scratch directory");
+        for name in ["a", "bb", "ccc"] {
+            std::fs::write(dir.join(name), "").expect("writing a file");
+        }
+        let text = format!("{}\0", dir.to_string_lossy());
+        let c_dir = CStr::from_bytes_with_nul(text.as_bytes()).expect("a C string");
+        let mut names = Vec::new();
+        let listed = Dir::open(c_dir).and_then(|mut d| {
+            while let Some(name) = d.next_name()? {
+                names.push(String::from_utf8_lossy(name).into_owned());
+            }
+            Ok(())
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        names.sort();
+        assert_eq!(
+            (listed, names.join(" ")),
+            (Ok(()), "a bb ccc sub".to_string())
+        );
+    }
+
+    #[test]
+    fn a_timed_wait_for_a_signal_times_out() {
+        let start = now();
+        let wait = Duration::from_millis(20);
+        // Other tests' children may end meanwhile: their SIGCHLD can come here.
+        loop {
+            match wait_signal(Some(wait)) {
+                Ok(None) => break,
+                Ok(Some(SIGCHLD)) => continue,
+                other => panic!("expected a timeout, got {other:?}"),
+            }
+        }
+        assert!(now() >= start + wait);
+    }
+
+    #[test]
+    fn statx_tells_the_device_and_whether_a_path_exists() {
+        assert!(exists(c!("/")));
+        assert!(!exists(c!("/nonexistent/path")));
+        assert_eq!(device_of(c!("/nonexistent")), Err(Errno::ENOENT));
+        assert_ne!(device_of(c!("/proc")).ok(), device_of(c!("/")).ok());
     }
 }

@@ -3,10 +3,10 @@
 //! Used only when the kernel has no devtmpfs and init must fill `/dev` itself.
 
 /// A device node to create under `/dev`.
-#[derive(Debug, PartialEq, Eq)]
-pub struct DeviceNode {
+#[derive(PartialEq, Eq)]
+pub struct DeviceNode<'a> {
     /// Path below `/dev`, e.g. `ttyAMA0` or `input/event0`.
-    pub name: String,
+    pub name: &'a [u8],
     /// Major device number.
     pub major: u32,
     /// Minor device number.
@@ -18,44 +18,54 @@ pub struct DeviceNode {
 /// Permission bits devtmpfs gives a node whose driver sets no `DEVMODE`.
 pub const DEFAULT_MODE: u32 = 0o600;
 
-impl DeviceNode {
-    /// The `dev_t` of this node, encoded as glibc's `makedev()` does.
-    pub fn dev(&self) -> u64 {
-        let major = u64::from(self.major);
-        let minor = u64::from(self.minor);
-        ((major & 0xffff_f000) << 32)
-            | ((major & 0x0000_0fff) << 8)
-            | ((minor & 0xffff_ff00) << 12)
-            | (minor & 0x0000_00ff)
+impl DeviceNode<'_> {
+    /// The device number as `mknod` takes it (the kernel's `new_encode_dev`,
+    /// which is also the low 32 bits of glibc's `makedev()`).
+    pub fn dev(&self) -> u32 {
+        (self.minor & 0xff) | ((self.major & 0xfff) << 8) | ((self.minor & !0xff) << 12)
     }
+}
+
+/// The number `digits` spell in `radix` (8 or 10); `None` if they are not all
+/// digits, none at all, or too large for a `u32`.
+fn number(digits: &[u8], radix: u32) -> Option<u32> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |acc, &d| {
+        let digit = char::from(d).to_digit(radix)?;
+        acc.checked_mul(radix)?.checked_add(digit)
+    })
 }
 
 /// Reads a device node from the text of a `uevent` file; `None` when it names
 /// no node or its name would leave `/dev`.
-pub fn parse(text: &str) -> Option<DeviceNode> {
+pub fn parse(text: &[u8]) -> Option<DeviceNode<'_>> {
     let mut major = None;
     let mut minor = None;
     let mut name = None;
     let mut mode = None;
-    for line in text.lines() {
-        let (key, value) = match line.split_once('=') {
-            Some(kv) => kv,
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let eq = match line.iter().position(|&b| b == b'=') {
+            Some(eq) => eq,
             None => continue,
         };
+        let (key, value) = (&line[..eq], &line[eq + 1..]);
         match key {
-            "MAJOR" => major = value.parse::<u32>().ok(),
-            "MINOR" => minor = value.parse::<u32>().ok(),
-            "DEVNAME" => name = Some(value.to_string()),
-            "DEVMODE" => mode = u32::from_str_radix(value, 8).ok().filter(|m| *m <= 0o7777),
+            b"MAJOR" => major = number(value, 10),
+            b"MINOR" => minor = number(value, 10),
+            b"DEVNAME" => name = Some(value),
+            b"DEVMODE" => mode = number(value, 8).filter(|m| *m <= 0o7777),
             _ => {}
         }
     }
     let name = name?;
     let escapes = name.is_empty()
-        || name.starts_with('/')
+        || name.starts_with(b"/")
         || name
-            .split('/')
-            .any(|part| part.is_empty() || part == "." || part == "..");
+            .split(|&b| b == b'/')
+            .any(|part| part.is_empty() || part == b"." || part == b"..");
     if escapes {
         return None;
     }
@@ -72,7 +82,17 @@ mod tests {
     use super::*;
 
     fn check(text: &str, expect: &str) {
-        let actual = format!("{:?}", parse(text).map(|n| (n.dev(), n)));
+        let actual = match parse(text.as_bytes()) {
+            Some(n) => format!(
+                "Some(({}, DeviceNode {{ name: {:?}, major: {}, minor: {}, mode: {:?} }}))",
+                n.dev(),
+                String::from_utf8_lossy(n.name),
+                n.major,
+                n.minor,
+                n.mode
+            ),
+            None => "None".to_string(),
+        };
         assert_eq!(actual, expect, "uevent: {text:?}");
     }
 
@@ -117,6 +137,8 @@ mod tests {
     fn missing_or_bad_numbers_mean_no_node() {
         check("MINOR=1\nDEVNAME=tty1\n", "None");
         check("MAJOR=x\nMINOR=1\nDEVNAME=tty1\n", "None");
+        check("MAJOR=\nMINOR=1\nDEVNAME=tty1\n", "None");
+        check("MAJOR=4294967296\nMINOR=1\nDEVNAME=tty1\n", "None");
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! How a child ended, and the status line command mode prints for it.
 
-use std::fmt;
-use std::io;
+use crate::console::{Line, Piece};
+use crate::errno::Errno;
 
 /// How a process ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))]
 pub enum WaitStatus {
     /// It called `exit` with this code (or could not be started: 126, 127).
     Exited(i32),
@@ -25,20 +26,27 @@ impl WaitStatus {
 
     /// The status a shell reports for a command it could not start: 127 when
     /// it does not exist, 126 when it exists but cannot be executed.
-    pub fn not_started(error: &io::Error) -> WaitStatus {
-        match error.kind() {
-            io::ErrorKind::NotFound => WaitStatus::Exited(127),
-            _ => WaitStatus::Exited(126),
+    pub fn not_started(error: Errno) -> WaitStatus {
+        if error == Errno::ENOENT {
+            WaitStatus::Exited(127)
+        } else {
+            WaitStatus::Exited(126)
         }
     }
 }
 
 /// The status line without the `init: ` prefix: `exit status 3`, `killed by signal 9`.
-impl fmt::Display for WaitStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WaitStatus::Exited(code) => write!(f, "exit status {code}"),
-            WaitStatus::Killed(signal) => write!(f, "killed by signal {signal}"),
+impl Piece for WaitStatus {
+    fn put(&self, line: &mut Line) {
+        match *self {
+            WaitStatus::Exited(code) => {
+                line.push(b"exit status ");
+                line.put(&code);
+            }
+            WaitStatus::Killed(signal) => {
+                line.push(b"killed by signal ");
+                line.put(&signal);
+            }
         }
     }
 }
@@ -47,10 +55,16 @@ impl fmt::Display for WaitStatus {
 mod tests {
     use super::*;
 
+    fn text(status: WaitStatus) -> String {
+        let mut line = Line::new();
+        line.put(&status);
+        String::from_utf8_lossy(line.as_bytes()).into_owned()
+    }
+
     fn check(raw: i32, expect: &str) {
         let status = WaitStatus::from_raw(raw);
         assert_eq!(
-            format!("{status:?}: {status}"),
+            format!("{status:?}: {}", text(status)),
             expect,
             "raw status {raw:#x}"
         );
@@ -72,13 +86,11 @@ mod tests {
 
     #[test]
     fn start_failures_follow_the_shell() {
-        let missing = io::Error::from_raw_os_error(2);
-        let denied = io::Error::from_raw_os_error(13);
         assert_eq!(
             format!(
                 "{} / {}",
-                WaitStatus::not_started(&missing),
-                WaitStatus::not_started(&denied)
+                text(WaitStatus::not_started(Errno::ENOENT)),
+                text(WaitStatus::not_started(Errno::EACCES))
             ),
             "exit status 127 / exit status 126"
         );

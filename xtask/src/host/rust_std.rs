@@ -2,6 +2,7 @@
 //! here once for setup, doctor and the build: the host toolchain's (rustup, or a native
 //! target), else Debian's rustc with `libstd-rust-dev:<arch>` unpacked into a private
 //! sysroot in the cache (Debian only: its archive alone carries every architecture).
+//! init itself is `no_std`: of these it links only `core` and `compiler_builtins`.
 
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -158,9 +159,9 @@ fn debian_rustc_version() -> Result<String> {
 /// How init is compiled for the board's Rust target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RustRoute {
-    /// The host's cargo has the target's standard library (rustup target add, or native).
-    Cargo,
-    /// Debian's rustc with the target's std from Debian packages in a private sysroot.
+    /// The host's rustc has the target's libraries (rustup target add, or native).
+    Host,
+    /// Debian's rustc with the target's libraries from Debian packages in a private sysroot.
     DebianRustc {
         /// `<sysroot>/lib/rustlib/<target>/lib` holds the target's std.
         sysroot: Utf8PathBuf,
@@ -171,7 +172,7 @@ pub enum RustRoute {
 /// for the Debian route.
 pub fn route(board: &Board) -> Result<RustRoute> {
     match rust_std(board, &OsRelease::read()) {
-        RustStd::Host => Ok(RustRoute::Cargo),
+        RustStd::Host => Ok(RustRoute::Host),
         RustStd::Debian { .. } => Ok(RustRoute::DebianRustc {
             sysroot: debian_sysroot(board)?,
         }),
