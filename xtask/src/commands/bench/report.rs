@@ -86,6 +86,11 @@ pub enum Target {
         /// The largest median, in seconds.
         seconds: f64,
     },
+    /// Our size at most this many bytes.
+    BytesAtMost {
+        /// The largest size.
+        bytes: u64,
+    },
 }
 
 /// The thing compared against.
@@ -173,6 +178,7 @@ impl Row {
             Target::RatioAtLeast { ratio } => self.ratio.map(|r| r >= ratio),
             Target::DeltaAtMost { seconds } => self.delta.map(|d| d <= seconds),
             Target::OursAtMost { seconds } => Some(self.ours.central() <= seconds),
+            Target::BytesAtMost { bytes } => Some(self.ours.central() <= bytes as f64),
         };
         self.target = Some(target);
         self
@@ -226,6 +232,7 @@ fn describe(target: Target) -> String {
         Target::RatioAtLeast { ratio: r } => format!("≥ {}", ratio(r)),
         Target::DeltaAtMost { seconds: s } => format!("Δ ≤ {}", seconds(s)),
         Target::OursAtMost { seconds: s } => format!("≤ {}", seconds(s)),
+        Target::BytesAtMost { bytes } => format!("≤ {}", human_size(bytes)),
     }
 }
 
@@ -441,7 +448,8 @@ mod tests {
                             Value::Bytes { value: 1_400_000 },
                         )
                         .with_target(Target::RatioAtLeast { ratio: 1.0 }),
-                        Row::single("init binary", Value::Bytes { value: 411_000 }),
+                        Row::single("init binary", Value::Bytes { value: 41_000 })
+                            .with_target(Target::BytesAtMost { bytes: 64 * 1024 }),
                         Row::single("no-op", secs(&[0.0004]))
                             .with_target(Target::OursAtMost { seconds: 0.5 }),
                     ],
@@ -469,7 +477,7 @@ mod tests {
             measure              ours                      baseline                                    ratio  Δ ours-base  target
             Run /init to prompt  65.0 ms (60.1–70.0, n=2)  rdinit=/bin/sh: 45.0 ms (40.0–50.0, n=2)    0.69x  +20.0 ms     Δ ≤ 15.0 ms: NO
             initramfs            1300000 B (1.2 MiB)       find | cpio | gzip -9: 1400000 B (1.3 MiB)  1.08x  -97.7 KiB    ≥ 1.00x: yes
-            init binary          411000 B (401.4 KiB)
+            init binary          41000 B (40.0 KiB)                                                                        ≤ 64.0 KiB: yes
             no-op                400 µs (400–400, n=1)                                                                     ≤ 500 ms: yes
         "#]]
         .assert_eq(&sample().to_text());
@@ -501,7 +509,7 @@ mod tests {
             | --- | --- | --- | --- | --- | --- |
             | Run /init to prompt | 65.0 ms (60.1–70.0, n=2) | rdinit=/bin/sh: 45.0 ms (40.0–50.0, n=2) | 0.69x | +20.0 ms | Δ ≤ 15.0 ms: NO |
             | initramfs | 1300000 B (1.2 MiB) | find \| cpio \| gzip -9: 1400000 B (1.3 MiB) | 1.08x | -97.7 KiB | ≥ 1.00x: yes |
-            | init binary | 411000 B (401.4 KiB) |  |  |  |  |
+            | init binary | 41000 B (40.0 KiB) |  |  |  | ≤ 64.0 KiB: yes |
             | no-op | 400 µs (400–400, n=1) |  |  |  | ≤ 500 ms: yes |
         "#]]
         .assert_eq(&sample().to_markdown());
