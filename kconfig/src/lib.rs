@@ -1,4 +1,5 @@
-//! Lossless model of Linux/busybox `.config` files: parse, edit, merge, check, diff.
+//! Linux/busybox configuration: a lossless model of `.config` files (parse, edit, merge,
+//! check, diff) and the Kconfig language itself (parse, evaluate, write).
 //!
 //! A [`Config`] keeps every line byte for byte, so printing it gives back what was parsed,
 //! and edits ([`Config::set`], [`Config::unset`], [`Config::remove`]) touch only the lines
@@ -6,8 +7,12 @@
 //! `olddefconfig` threw away, and [`SymbolIndex`] is a light scan of a Kconfig source tree
 //! for symbol types, `depends on` lines and typo suggestions.
 //!
-//! It is not a Kconfig implementation: it never computes defaults, `select`s or visibility,
-//! and it knows nothing of boards, QEMU or the rootfs.
+//! [`Kconfig::load`] parses a Kconfig tree as the kernel's `scripts/kconfig` (6.1) does:
+//! `source`, menus, choices, `if`, dependencies, `select`, `imply`, defaults, ranges, the
+//! `$(...)` preprocessor with `$(shell,...)` (cached by [`ShellCache`]); an [`Evaluation`]
+//! of a `.config` on it writes what `conf --olddefconfig` writes, byte for byte, and
+//! answers [`Evaluation::why`] and [`Evaluation::blame`]. The crate knows nothing of
+//! boards, QEMU or the rootfs.
 
 #![warn(missing_docs)]
 
@@ -16,6 +21,7 @@ mod check;
 mod config;
 mod diff;
 mod expr;
+mod language;
 mod line;
 mod merge;
 mod parse;
@@ -25,6 +31,10 @@ mod value;
 pub use check::{dropped, Dropped, Explanation, Reason};
 pub use config::{Config, EditError};
 pub use diff::{unified_diff, SymbolDiff};
+pub use language::{
+    kernel_environment, Assignment, Blame, BlameLine, Environment, Evaluation, Kconfig, LoadError,
+    Location, Origin, ShellCache, ShellRunner, Why,
+};
 pub use line::{Line, LineKind};
 pub use merge::{merge, Fragment, MergeOptions, Merged, Redefinition};
 pub use parse::ParseError;
