@@ -16,7 +16,6 @@
 
 #![warn(missing_docs)]
 
-pub mod bench;
 mod check;
 mod config;
 mod diff;

@@ -11,12 +11,11 @@
 //! unpack the chosen [`Compression`] (see [`Compression::kernel_symbol`]).
 //!
 //! Entry points: [`pack`] (manifest to archive file), [`inputs`] (host paths a manifest reads,
-//! for fingerprinting), [`list`] and [`render_listing`] (archive to `ls -l`-style text),
-//! [`bench::compare`] (timing against `find | cpio | gzip -9`).
+//! for fingerprinting), [`list`] and [`render_listing`] (archive to `ls -l`-style text).
+//! Its benchmark against `find | cpio | gzip -9` is `benches/pack.rs`.
 
 #![warn(missing_docs)]
 
-pub mod bench;
 mod compression;
 mod declaration;
 mod error;
