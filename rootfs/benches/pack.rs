@@ -146,9 +146,7 @@ const GNU_GZIP: &str = "find|cpio|gzip -9";
 /// are installed (`gzip -9` always; `zstd -19` and `lz4 -l -9` when on `PATH`), `runs` times each.
 fn compare(tree: &Path, runs: usize) -> Result<BenchReport, Error> {
     let runs = runs.max(1);
-    let tree = tree
-        .canonicalize()
-        .map_err(io("cannot read", tree))?;
+    let tree = tree.canonicalize().map_err(io("cannot read", tree))?;
     let dir = tempfile::tempdir().map_err(io(
         "cannot create a temporary directory in",
         &std::env::temp_dir(),

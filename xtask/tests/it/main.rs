@@ -1,5 +1,5 @@
 //! xtask's integration tests, one binary: the real `xtask` binary run on temp boards
-//! and real tools.
+//! and real tools, and the tidy checks over the workspace's sources.
 
 mod clean;
 mod distcc;
@@ -7,3 +7,4 @@ mod fetch;
 mod kconfig_cli;
 mod qemu;
 mod support;
+mod tidy;

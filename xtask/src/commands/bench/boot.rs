@@ -195,15 +195,6 @@ fn rows(
 ) -> Result<Vec<Row>> {
     let [seed_runs, ours_runs, floor_runs, quiet_runs] =
         [&samples[0], &samples[1], &samples[2], &samples[3]];
-    let phase = |runs: &[Phases], pick: fn(&Phases) -> Duration| -> Result<Value> {
-        let durations: Vec<Duration> = runs.iter().map(pick).collect();
-        Stats::of_durations(&durations)
-            .map(Value::Seconds)
-            .context("no boots measured")
-    };
-    let to_init = |p: &Phases| p.to_init;
-    let to_prompt = |p: &Phases| p.to_prompt;
-    let total = |p: &Phases| p.to_init + p.to_prompt;
     let mut rows = vec![
         Row::compare(
             "QEMU start → Run /init",
@@ -231,31 +222,7 @@ fn rows(
         )
         .with_target(TO_PROMPT_TARGET),
     ];
-    match (&setup.reference_initrd, samples.get(4)) {
-        (Ok(initrd), Some(reference_runs)) => {
-            let reference_to_prompt = phase(reference_runs, to_prompt)?;
-            notes.push(format!(
-                "reference init: xtask/src/commands/bench/reference_init.c, init's boot work (six \
-                 mounts, /proc/cmdline, the host name, the banner, the active console, a shell in \
-                 a new session on it) with one system call per step and no C library (the \
-                 kernel's tools/include/nolibc), {}; it reaches the prompt {} after the floor: \
-                 what that work costs here, however init is written",
-                human(initrd)?,
-                signed_ms(reference_to_prompt.central() - phase(floor_runs, to_prompt)?.central()),
-            ));
-            rows.push(
-                Row::compare(
-                    "Run /init → prompt",
-                    phase(ours_runs, to_prompt)?,
-                    REFERENCE,
-                    reference_to_prompt,
-                )
-                .with_target(TO_PROMPT_REFERENCE_TARGET),
-            );
-        }
-        (Err(why), _) => notes.push(format!("reference init: not built: {why:#}")),
-        (Ok(_), None) => {}
-    }
+    rows.extend(reference_row(setup, samples, notes)?);
     let mut quiet_row = Row::single(
         "QEMU start → prompt, quiet (as `cargo xtask qemu` boots)",
         phase(quiet_runs, total)?,
@@ -291,6 +258,67 @@ fn rows(
         Row::single("init binary size (static)", size(&setup.init)?).with_target(INIT_SIZE_TARGET),
     ]);
     Ok(rows)
+}
+
+/// The reference init's row against ours, and its note; when it was not built, why, as a
+/// note.
+fn reference_row(
+    setup: &Setup,
+    samples: &[Vec<Phases>],
+    notes: &mut Vec<String>,
+) -> Result<Option<Row>> {
+    let (ours_runs, floor_runs) = (&samples[1], &samples[2]);
+    match (&setup.reference_initrd, samples.get(4)) {
+        (Ok(initrd), Some(reference_runs)) => {
+            let reference_to_prompt = phase(reference_runs, to_prompt)?;
+            notes.push(format!(
+                "reference init: xtask/src/commands/bench/reference_init.c, init's boot work (six \
+                 mounts, /proc/cmdline, the host name, the banner, the active console, a shell in \
+                 a new session on it) with one system call per step and no C library (the \
+                 kernel's tools/include/nolibc), {}; it reaches the prompt {} after the floor: \
+                 what that work costs here, however init is written",
+                human(initrd)?,
+                signed_ms(reference_to_prompt.central() - phase(floor_runs, to_prompt)?.central()),
+            ));
+            Ok(Some(
+                Row::compare(
+                    "Run /init → prompt",
+                    phase(ours_runs, to_prompt)?,
+                    REFERENCE,
+                    reference_to_prompt,
+                )
+                .with_target(TO_PROMPT_REFERENCE_TARGET),
+            ))
+        }
+        (Err(why), _) => {
+            notes.push(format!("reference init: not built: {why:#}"));
+            Ok(None)
+        }
+        (Ok(_), None) => Ok(None),
+    }
+}
+
+/// The median (and spread) of one phase over runs.
+fn phase(runs: &[Phases], pick: fn(&Phases) -> Duration) -> Result<Value> {
+    let durations: Vec<Duration> = runs.iter().map(pick).collect();
+    Stats::of_durations(&durations)
+        .map(Value::Seconds)
+        .context("no boots measured")
+}
+
+/// QEMU start to `Run /init`.
+fn to_init(p: &Phases) -> Duration {
+    p.to_init
+}
+
+/// `Run /init` to the prompt.
+fn to_prompt(p: &Phases) -> Duration {
+    p.to_prompt
+}
+
+/// QEMU start to the prompt.
+fn total(p: &Phases) -> Duration {
+    p.to_init + p.to_prompt
 }
 
 /// The baselines' names in the rows.
