@@ -70,9 +70,55 @@ impl Elf {
     }
 }
 
+/// Why a file cannot run on the guest, by [`check_guest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuestElfError {
+    /// Not an ELF file at all.
+    NotElf,
+    /// An ELF for another machine.
+    Machine {
+        /// Its `e_machine`.
+        found: u16,
+        /// The board's.
+        expected: u16,
+    },
+    /// It asks for a dynamic loader, which the initramfs may not have.
+    Dynamic,
+}
+
+impl std::fmt::Display for GuestElfError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GuestElfError::NotElf => write!(f, "is not an ELF file"),
+            GuestElfError::Machine { found, expected } => write!(
+                f,
+                "is an ELF for machine {found}, but the board needs machine {expected}"
+            ),
+            GuestElfError::Dynamic => write!(f, "is dynamically linked"),
+        }
+    }
+}
+
+/// The check every guest binary passes (busybox and init when built, `/init` before a
+/// boot): an ELF for the board's `machine`, and with `static_only` one that needs no
+/// dynamic loader.
+pub fn check_guest(bytes: &[u8], machine: u16, static_only: bool) -> Result<Elf, GuestElfError> {
+    let elf = Elf::parse(bytes).ok_or(GuestElfError::NotElf)?;
+    if elf.machine != machine {
+        return Err(GuestElfError::Machine {
+            found: elf.machine,
+            expected: machine,
+        });
+    }
+    if static_only && elf.interpreter {
+        return Err(GuestElfError::Dynamic);
+    }
+    Ok(elf)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Elf;
+    use super::{check_guest, Elf};
 
     #[test]
     fn reads_the_host_test_binary() {
@@ -86,6 +132,36 @@ mod tests {
                 elf.machine
             }
         );
+    }
+
+    #[test]
+    fn a_guest_binary_is_an_elf_for_the_machine_and_static_when_asked() {
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let host = Elf::parse(&exe).unwrap();
+        let check = |bytes: &[u8], machine: u16, static_only: bool| match check_guest(
+            bytes,
+            machine,
+            static_only,
+        ) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let other = host.machine + 1;
+        let got = [
+            check(b"#!/bin/sh\n", host.machine, false),
+            check(&exe, other, false)
+                .replace(&other.to_string(), "N+1")
+                .replace(&host.machine.to_string(), "N"),
+            check(&exe, host.machine, false),
+            // The test binary is linked dynamically.
+            check(&exe, host.machine, true),
+        ];
+        expect_test::expect![[r#"
+            is not an ELF file
+            is an ELF for machine N, but the board needs machine N+1
+            ok
+            is dynamically linked"#]]
+        .assert_eq(&got.join("\n"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use rootfs::Compression;
 
 use crate::board::Board;
 
-use crate::elf::Elf;
+use crate::elf::{check_guest, GuestElfError};
 use crate::kbuild::read_config;
 use crate::layout::display_path;
 
@@ -82,16 +82,15 @@ pub fn check(board: &Board, initrd: &Utf8Path, cmdline: &str) -> Result<()> {
             display_path(&board.manifest())
         );
     }
-    match Elf::parse(&init.data) {
-        Some(elf) if elf.machine == board.spec.elf_machine => Ok(()),
-        Some(elf) => bail!(
-            "/init in {initrd} is an ELF for machine {}, but board {} needs machine {}: rebuild it with `cargo xtask build`",
-            elf.machine,
+    // Not `static_only`: a manifest may bring its own dynamic loader and libraries.
+    match check_guest(&init.data, board.spec.elf_machine, false) {
+        Ok(_) => Ok(()),
+        Err(GuestElfError::Machine { found, expected }) => bail!(
+            "/init in {initrd} is an ELF for machine {found}, but board {} needs machine {expected}: rebuild it with `cargo xtask build`",
             board.name,
-            board.spec.elf_machine
         ),
-        None if init.data.starts_with(b"#!") => Ok(()),
-        None => bail!("/init in {initrd} is neither an ELF nor a script"),
+        Err(_) if init.data.starts_with(b"#!") => Ok(()),
+        Err(_) => bail!("/init in {initrd} is neither an ELF nor a script"),
     }
 }
 

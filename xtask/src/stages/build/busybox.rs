@@ -1,10 +1,12 @@
 //! `build-busybox`: a static busybox and its list of applets.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use camino::Utf8Path;
 
 use super::distcc::Distcc;
 use super::{compiler_version, config_assignments, make, run_make, BuildArgs};
+use crate::board::Board;
+use crate::elf::{check_guest, GuestElfError};
 use crate::engine::{run_stage, Ctx, Fingerprint, Report, Stage};
 use crate::fetched;
 
@@ -34,18 +36,23 @@ pub fn busybox(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<R
             )?;
             cmd.args(["busybox", "busybox.links"]);
             run_make(stage, board, cmd, distcc)?;
-            check_static(stage, &bin)
+            check_static(stage, board, &bin)
         },
     )
 }
 
-/// A dynamically linked busybox cannot run in an initramfs without a C library.
-fn check_static(stage: &Stage, bin: &Utf8Path) -> Result<()> {
+/// Busybox must run on the board, and a dynamically linked one cannot run in an initramfs
+/// without a C library.
+fn check_static(stage: &Stage, board: &Board, bin: &Utf8Path) -> Result<()> {
     let bytes = fs_err::read(bin)?;
-    let elf = crate::elf::Elf::parse(&bytes).with_context(|| format!("{bin}: not an ELF file"))?;
-    if elf.interpreter {
-        bail!("{bin} is dynamically linked: set CONFIG_STATIC=y in the board's busybox.config");
-    }
+    let elf = match check_guest(&bytes, board.spec.elf_machine, true) {
+        Ok(elf) => elf,
+        Err(GuestElfError::NotElf) => bail!("{bin}: not an ELF file"),
+        Err(GuestElfError::Dynamic) => {
+            bail!("{bin} is dynamically linked: set CONFIG_STATIC=y in the board's busybox.config")
+        }
+        Err(e) => bail!("{bin} {e}: check cross_compile in board.toml"),
+    };
     stage.log(&format!("{bin}: static ELF, machine {}", elf.machine));
     Ok(())
 }

@@ -7,6 +7,7 @@ use camino::Utf8Path;
 use std::process::Command;
 
 use crate::board::Board;
+use crate::elf::check_guest;
 use crate::engine::{run_stage, Ctx, Fingerprint, Report};
 use crate::host::rust_std::{self, RustRoute};
 use crate::layout;
@@ -118,16 +119,10 @@ fn init_rustc(
 /// What was built must be a static binary for the board's machine.
 fn check_guest_binary(board: &Board, path: &Utf8Path) -> Result<()> {
     let bytes = fs_err::read(path)?;
-    let elf = crate::elf::Elf::parse(&bytes).context("built init is not an ELF file")?;
-    if elf.machine != board.spec.elf_machine || elf.interpreter {
-        bail!(
-            "built init is for ELF machine {} (dynamic: {}), expected a static binary for machine {}",
-            elf.machine,
-            elf.interpreter,
-            board.spec.elf_machine
-        );
+    match check_guest(&bytes, board.spec.elf_machine, true) {
+        Ok(_) => Ok(()),
+        Err(e) => bail!("built init {e}"),
     }
-    Ok(())
 }
 
 #[cfg(test)]
