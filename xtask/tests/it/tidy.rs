@@ -10,11 +10,6 @@ use std::path::{Path, PathBuf};
 /// The crates whose `src/` files may not import each other in a cycle.
 const CRATES: [&str; 4] = ["xtask", "kconfig", "rootfs", "init"];
 
-/// Cycles known and being removed elsewhere, as (file, file): not reported until then.
-/// init's shutdown <-> supervisor goes with the init crate's rewrite (issue 15); delete
-/// the entry once that is on main.
-const KNOWN_CYCLES: &[(&str, &str)] = &[("init/src/shutdown.rs", "init/src/supervisor.rs")];
-
 /// The longest function xtask may have, in lines from `fn` to its closing brace.
 const MAX_FUNCTION_LINES: usize = 80;
 
@@ -40,12 +35,6 @@ fn no_import_cycles_between_files_of_any_crate() {
     for name in CRATES {
         let krate = Crate::read(name);
         for cycle in krate.cycles() {
-            let known = KNOWN_CYCLES
-                .iter()
-                .any(|(a, b)| cycle == [a.to_string(), b.to_string()]);
-            if known {
-                continue;
-            }
             writeln!(failures, "import cycle: {}", cycle.join(" <-> ")).unwrap();
             for from in &cycle {
                 for (to, at) in &krate.files[from].imports {
