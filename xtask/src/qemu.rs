@@ -13,6 +13,7 @@ mod process;
 mod session;
 mod transcript;
 
+pub use accel::Accel;
 pub use accel::{is_native, open_dev_kvm, probe_summary};
 pub use boot::{Boot, BootRequest, FileOverrides};
 pub use exec::{Echo, ExecOptions, ExecOutcome};

@@ -13,6 +13,8 @@ mod pack;
 mod pipe;
 mod report;
 mod samples;
+mod timeline;
 
 pub use boot::smoke as boot_smoke;
 pub use cli::{run, BenchArgs};
+pub use timeline::smoke as timeline_smoke;

@@ -97,6 +97,8 @@ pub struct Session {
     master: File,
     unread: Vec<u8>,
     console: Vec<u8>,
+    /// Where each read began in `console`, and when it arrived.
+    arrivals: Vec<(usize, Instant)>,
 }
 
 impl Session {
@@ -127,6 +129,7 @@ impl Session {
             master: File::from(master),
             unread: Vec::new(),
             console: Vec::new(),
+            arrivals: Vec::new(),
         })
     }
 
@@ -145,15 +148,26 @@ impl Session {
 
     /// Waits up to `timeout` for `needle`; consumes the output up to the end of the match.
     pub fn expect(&mut self, needle: impl Into<Needle>, timeout: Duration) -> Result<Found> {
+        self.expect_at(needle, timeout).map(|(found, _)| found)
+    }
+
+    /// [`Session::expect`], and when the first byte of the match arrived from the terminal.
+    pub fn expect_at(
+        &mut self,
+        needle: impl Into<Needle>,
+        timeout: Duration,
+    ) -> Result<(Found, Instant)> {
         let needle = needle.into();
         let deadline = Instant::now() + timeout;
         loop {
             if let Some((start, end)) = needle.find(&self.unread) {
+                let at = self.arrival(self.console.len() - self.unread.len() + start);
                 let taken: Vec<u8> = self.unread.drain(..end).collect();
-                return Ok(Found {
+                let found = Found {
                     before: String::from_utf8_lossy(&taken[..start]).into_owned(),
                     matched: String::from_utf8_lossy(&taken[start..]).into_owned(),
-                });
+                };
+                return Ok((found, at));
             }
             if Instant::now() >= deadline {
                 bail!(
@@ -202,10 +216,24 @@ impl Session {
         last_lines(&self.console(), REPORT_LINES)
     }
 
+    /// When the first byte of the console arrived, if any has.
+    pub fn first_byte_at(&self) -> Option<Instant> {
+        self.arrivals.first().map(|&(_, at)| at)
+    }
+
+    /// When the console's byte at `offset` arrived (now, for an empty match on nothing read).
+    fn arrival(&self, offset: usize) -> Instant {
+        let after = self.arrivals.partition_point(|&(start, _)| start <= offset);
+        self.arrivals
+            .get(after.saturating_sub(1))
+            .map_or_else(Instant::now, |&(_, at)| at)
+    }
+
     /// Reads what arrives until `deadline`; `false` once the terminal closed.
     fn read_some(&mut self, deadline: Instant) -> Result<bool> {
         match read_until(self.master.as_fd(), deadline)? {
             Chunk::Data(bytes) => {
+                self.arrivals.push((self.console.len(), Instant::now()));
                 self.unread.extend_from_slice(&bytes);
                 self.console.extend_from_slice(&bytes);
                 Ok(true)

@@ -1,6 +1,7 @@
 //! xtask's integration tests, one binary: the real `xtask` binary run on temp boards
 //! and real tools, and the tidy checks over the workspace's sources.
 
+mod bench_compare;
 mod clean;
 mod distcc;
 mod fetch;

@@ -6,7 +6,7 @@ use std::process::{Command, ExitCode};
 
 use super::report::{Host, Report, Section};
 use super::samples::Plan;
-use super::{boot, kconfig_merge, noop, pack};
+use super::{boot, kconfig_merge, noop, pack, timeline};
 use crate::board::Board;
 use crate::engine::{write_atomic, Ctx};
 use crate::layout;
@@ -32,11 +32,32 @@ pub struct BenchArgs {
     /// Run only this part: kconfig, pack, boot or noop (repeatable)
     #[arg(long, value_name = "NAME", value_parser = ["kconfig", "pack", "boot", "noop"])]
     pub only: Vec<String>,
+    /// Instead of the benchmark: boot once with initcall_debug and write the boot's
+    /// timeline (phases, initcalls) as a table, an SVG and a JSON
+    #[arg(long, conflicts_with_all = ["quick", "only", "compare"])]
+    pub timeline: bool,
+    /// Where --timeline writes <board>-boot-timeline.svg and .json [default: docs/ of the workspace]
+    #[arg(long, value_name = "DIR", requires = "timeline")]
+    pub timeline_dir: Option<Utf8PathBuf>,
+    /// Instead of the benchmark: two timelines written by --timeline side by side
+    #[arg(long, num_args = 2, value_names = ["A.json", "B.json"], conflicts_with_all = ["quick", "only"])]
+    pub compare: Vec<Utf8PathBuf>,
 }
 
 /// `cargo xtask bench`.
 pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
+    if let [a, b] = args.compare.as_slice() {
+        print!("{}", timeline::compare(a, b)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let board = ctx.board()?;
+    if args.timeline {
+        let dir = args
+            .timeline_dir
+            .unwrap_or_else(|| layout::workspace_root().join("docs"));
+        timeline::run(board, &dir, load_average()).context("bench --timeline")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let plan = if args.quick { Plan::QUICK } else { Plan::FULL };
     let out_dir = out_dir();
     fs_err::create_dir_all(&out_dir)?;

@@ -27,7 +27,9 @@ use console::{
     board_shows, boots_to_shell, ctrl_alt_del, job_control, mounts_and_devices, reaps_orphans,
     respawns_shell, stops_qemu,
 };
-use outputs::{bench_boots, every_compression, kconfig_round_trip, pack_reproducible};
+use outputs::{
+    bench_boots, bench_timeline, every_compression, kconfig_round_trip, pack_reproducible,
+};
 
 /// How long a boot may take to reach the prompt under TCG.
 const BOOT: Duration = Duration::from_secs(90);
@@ -141,6 +143,10 @@ const CHECKS: &[Check] = &[
     Check {
         name: "bench's boot part: every variant reaches its prompt",
         run: bench_boots,
+    },
+    Check {
+        name: "bench --timeline attributes one boot, QEMU start to the prompt",
+        run: bench_timeline,
     },
 ];
 

@@ -122,6 +122,24 @@ pub fn bench_boots(_: &Ctx, board: &Board) -> Outcome {
     }
 }
 
+/// `cargo xtask bench --timeline` into a temp dir: one boot attributed from QEMU's start
+/// to the prompt, with the kernel's initcalls, as a table, an SVG and a JSON.
+pub fn bench_timeline(_: &Ctx, board: &Board) -> Outcome {
+    let dir =
+        tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
+    let dir = camino::Utf8Path::from_path(dir.path())
+        .ok_or_else(|| Failure::new("tempdir", "a UTF-8 path", "not UTF-8".to_string()))?;
+    crate::commands::bench::timeline_smoke(board, dir)
+        .map(|_| ())
+        .map_err(|e| {
+            Failure::new(
+                "bench --timeline",
+                "phases from QEMU start to the prompt, initcalls, an SVG and a JSON",
+                format!("{e:#}"),
+            )
+        })
+}
+
 /// Packing twice gives the same bytes, and GNU cpio lists what the rootfs crate does.
 pub fn pack_reproducible(_: &Ctx, board: &Board) -> Outcome {
     let dir =
