@@ -23,7 +23,7 @@ pub use blame::{Blame, BlameLine, Origin};
 pub use dotconfig::Evaluation;
 pub use environment::Environment;
 pub use error::LoadError;
-pub use kernel_env::kernel_environment;
+pub use kernel_env::{kernel_environment, source_arch};
 pub use model::{Kconfig, Location};
 pub use shell::{ShellCache, ShellRunner};
 pub use why::{Assignment, Why};

@@ -31,8 +31,8 @@ pub use check::{dropped, Dropped, Explanation, Reason};
 pub use config::{Config, EditError};
 pub use diff::{unified_diff, SymbolDiff};
 pub use language::{
-    kernel_environment, Assignment, Blame, BlameLine, Environment, Evaluation, Kconfig, LoadError,
-    Location, Origin, ShellCache, ShellRunner, Why,
+    kernel_environment, source_arch, Assignment, Blame, BlameLine, Environment, Evaluation,
+    Kconfig, LoadError, Location, Origin, ShellCache, ShellRunner, Why,
 };
 pub use line::{Line, LineKind};
 pub use merge::{merge, Fragment, MergeOptions, Merged, Redefinition};

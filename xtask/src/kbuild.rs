@@ -2,6 +2,10 @@
 //! command for a source tree and its build folder, and reading the `.config` files
 //! it writes (and the board's fragments).
 
+mod tree;
+
+pub use tree::{KernelKconfig, LoadedTree};
+
 use anyhow::Result;
 use camino::Utf8Path;
 use kconfig::Config;

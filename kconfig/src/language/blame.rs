@@ -137,15 +137,23 @@ impl<'a> Sources<'a> {
 
     /// Where the user value of `name` was set: the last source that assigns it.
     pub(crate) fn place(&self, name: &str, input_line: Option<u32>) -> String {
-        for (file, lines) in self.files.iter().rev() {
-            if let Some(line) = lines.get(name) {
-                return format!("{file}:{line}");
-            }
+        if let Some(at) = self.find(name) {
+            return at;
         }
         match input_line {
             Some(l) => format!("line {l} of the input"),
             None => "the input".to_string(),
         }
+    }
+}
+
+impl Sources<'_> {
+    /// `file:line` of the last source that assigns `name`, if one does.
+    pub(crate) fn find(&self, name: &str) -> Option<String> {
+        self.files
+            .iter()
+            .rev()
+            .find_map(|(file, lines)| lines.get(name).map(|line| format!("{file}:{line}")))
     }
 }
 
@@ -266,6 +274,19 @@ impl Evaluation<'_> {
     /// user values are traced to the last of `sources` (the defconfig, then the fragments,
     /// in merge order) that assigns them.
     pub fn blame(&mut self, sources: &[Fragment<'_>]) -> Blame {
+        self.blame_over(sources, None)
+    }
+
+    /// [`Evaluation::blame`] of an `olddefconfig` whose input is a `.config` that `base`
+    /// (the defconfig expansion, [`Evaluation::defconfig_expanded`]) wrote, with fragments
+    /// merged onto it: a user value that no file of `sources` assigns has the origin it
+    /// had in `base` (the default, select or choice that filled it in then).
+    pub fn blame_over(
+        &mut self,
+        sources: &[Fragment<'_>],
+        base: Option<&mut Evaluation<'_>>,
+    ) -> Blame {
+        let mut base = base;
         let k = self.state.k;
         let text = self.write();
         let sources = Sources::new(sources);
@@ -282,9 +303,25 @@ impl Evaluation<'_> {
                         .and_then(|l| l.strip_prefix(prefix.as_str()))
                         .and_then(|l| l.strip_suffix(" is not set"))
                 });
-            let origin = name
-                .and_then(|n| k.find(n))
-                .map(|s| self.origin(s, &sources, &selects, &implies));
+            let origin = name.and_then(|n| k.find(n)).map(|s| {
+                let origin = self.origin(s, &sources, &selects, &implies);
+                // A user value (or a choice's user selection) that no source assigns
+                // was filled in by the base's expansion.
+                let user = match &origin {
+                    Origin::Input { .. } => Some(k.sym(s).display_name()),
+                    Origin::Choice {
+                        selected: Some(m),
+                        how,
+                        ..
+                    } if how.starts_with("set in ") => m.strip_prefix(prefix.as_str()),
+                    _ => None,
+                };
+                let from_base = user.is_some_and(|name| sources.find(name).is_none());
+                match base.as_deref_mut() {
+                    Some(base) if from_base => base.origin(s, &sources, &selects, &implies),
+                    _ => origin,
+                }
+            });
             lines.push(BlameLine {
                 text: line.to_string(),
                 origin,

@@ -43,9 +43,15 @@ impl<'k> Evaluation<'k> {
 
     /// `conf --defconfig=FILE`: the defconfig `text` expanded to a full `.config`.
     pub fn defconfig(kconfig: &Kconfig, text: &str) -> String {
+        Evaluation::defconfig_expanded(kconfig, text).write()
+    }
+
+    /// `conf --defconfig=FILE` up to the write: the defconfig `text` read and every
+    /// symbol it does not set given its default, for [`Evaluation::blame_over`].
+    pub fn defconfig_expanded(kconfig: &'k Kconfig, text: &str) -> Evaluation<'k> {
         let mut e = Evaluation::read(kconfig, text);
         e.set_new_symbols_to_defaults();
-        e.write()
+        e
     }
 
     fn read_simple(&mut self, text: &str) {

@@ -9,7 +9,7 @@ use super::environment::Environment;
 use super::shell::ShellRunner;
 
 /// The Makefile's `SRCARCH` for an `ARCH=` value.
-pub(crate) fn source_arch(arch: &str) -> &str {
+pub fn source_arch(arch: &str) -> &str {
     match arch {
         "i386" | "x86_64" => "x86",
         "sparc32" | "sparc64" => "sparc",

@@ -40,3 +40,53 @@ impl Kconfig {
         Ok(k)
     }
 }
+
+impl Kconfig {
+    /// Whether a tree loaded earlier (and kept, e.g. serialized in a cache file) is still
+    /// what [`Kconfig::load`] would give now: every file it read has the same size and
+    /// modification time, every environment variable its macros read has the same value
+    /// in `env`, and every `$(shell,...)` command gives the same output through `shell`
+    /// (a [`super::ShellCache`] answers without running them while the programs they name
+    /// are unchanged). A file that did not exist then (an `osource` of a missing file) is
+    /// not looked for.
+    pub fn is_current(&self, env: &Environment, shell: &mut dyn ShellRunner) -> bool {
+        let files_same = self.inputs.files.iter().all(|(path, len, mtime)| {
+            std::fs::metadata(path).is_ok_and(|meta| {
+                meta.len() == *len
+                    && meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map_or(0, |d| d.as_nanos())
+                        == *mtime
+            })
+        });
+        files_same
+            && self
+                .inputs
+                .env
+                .iter()
+                .all(|(name, value)| env.get(name) == *value)
+            && self
+                .inputs
+                .shell
+                .iter()
+                .all(|(command, output)| shell.run(command).is_ok_and(|o| o == *output))
+    }
+}
+
+impl Kconfig {
+    /// The tree as bytes for a cache file (postcard: compact, and no limit on the nesting
+    /// of finalized dependency expressions, which serde_json refuses), read back by
+    /// [`Kconfig::from_cache_bytes`].
+    pub fn to_cache_bytes(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).unwrap_or_default()
+    }
+
+    /// A tree from [`Kconfig::to_cache_bytes`]; `None` when the bytes are not one (a cache
+    /// file from another version of this crate, or cut short). Check it with
+    /// [`Kconfig::is_current`] before use.
+    pub fn from_cache_bytes(bytes: &[u8]) -> Option<Kconfig> {
+        postcard::from_bytes(bytes).ok()
+    }
+}

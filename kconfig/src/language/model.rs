@@ -256,6 +256,19 @@ impl Kconfig {
         &self.messages
     }
 
+    /// The defined symbol whose name is closest to `name` (no prefix), within a third of
+    /// its length (at most 3 edits), as [`crate::SymbolIndex::suggest`] picks.
+    pub fn suggest(&self, name: &str) -> Option<&str> {
+        let limit = (name.len() / 3).clamp(1, 3);
+        self.by_name
+            .iter()
+            .filter(|(_, &s)| self.sym(s).ty != Type::Unknown)
+            .map(|(candidate, _)| (strsim::levenshtein(name, candidate), candidate.as_str()))
+            .filter(|(distance, _)| *distance <= limit && *distance < name.len())
+            .min()
+            .map(|(_, candidate)| candidate)
+    }
+
     /// Whether `name` (no prefix) is a symbol the tree defines with a type.
     pub fn is_defined(&self, name: &str) -> bool {
         self.find(name)

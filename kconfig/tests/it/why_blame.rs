@@ -145,3 +145,62 @@ fn blame_names_the_origin_of_every_line() {
         CONFIG_ARM_AMBA=y                                 # selected by CONFIG_ARCH_VERSATILE at arch/arm/mach-versatile/Kconfig:6
     "#]].assert_eq(&excerpt);
 }
+
+#[test]
+fn blame_over_a_defconfig_expansion_names_what_filled_each_value_in() {
+    let Some(src) = kernel_src("blame_over_a_defconfig_expansion_names_what_filled_each_value_in")
+    else {
+        return;
+    };
+    let defconfig = versatile(&src);
+    let tree = arm(&src);
+    let expanded = Evaluation::defconfig(tree, &defconfig);
+    let fragment_text = "CONFIG_TMPFS=y\n# CONFIG_VT is not set\n";
+    let fragment = Config::parse(fragment_text).unwrap();
+    let merged = kconfig::merge(
+        &Config::parse(&expanded).unwrap(),
+        &[Fragment {
+            name: "fragment.config",
+            config: &fragment,
+        }],
+        kconfig::MergeOptions::default(),
+    );
+    let base_file = Config::parse(&defconfig).unwrap();
+    let mut base = Evaluation::defconfig_expanded(tree, &defconfig);
+    let mut e = Evaluation::read(tree, &merged.config.to_string());
+    let blame = e.blame_over(
+        &[
+            Fragment {
+                name: "arch/arm/configs/versatile_defconfig",
+                config: &base_file,
+            },
+            Fragment {
+                name: "fragment.config",
+                config: &fragment,
+            },
+        ],
+        Some(&mut base),
+    );
+    let excerpt: String = blame
+        .to_string()
+        .lines()
+        .filter(|l| {
+            [
+                "CONFIG_KERNEL_GZIP=",
+                "CONFIG_HZ=",
+                "CONFIG_TMPFS=",
+                "# CONFIG_VT ",
+                "CONFIG_ARM_AMBA=",
+            ]
+            .iter()
+            .any(|s| l.starts_with(s))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    expect![[r#"
+        CONFIG_KERNEL_GZIP=y                              # choice at init/Kconfig:254 selected CONFIG_KERNEL_GZIP (its default at init/Kconfig:256)
+        CONFIG_HZ=100                                     # default at arch/arm/Kconfig:1213
+        CONFIG_ARM_AMBA=y                                 # selected by CONFIG_ARCH_VERSATILE at arch/arm/mach-versatile/Kconfig:6
+        CONFIG_TMPFS=y                                    # set in fragment.config:1
+    "#]].assert_eq(&excerpt);
+}

@@ -7,6 +7,7 @@ mod boot;
 mod cli;
 mod gen_init_cpio;
 mod kconfig_merge;
+mod kconfig_olddefconfig;
 mod noop;
 mod outputs;
 mod pack;

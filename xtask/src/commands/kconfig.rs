@@ -3,7 +3,11 @@
 //!
 //! Edits go to the fragment, the source of truth under version control; the next
 //! `configure` applies them. With the fetched Kconfig sources at hand, symbols and value
-//! types are checked before anything is written.
+//! types are checked before anything is written; for the kernel, the Kconfig tree is
+//! evaluated in process (`olddefconfig`, `why`, `blame`, and `set`'s warning that a value
+//! will not survive), parsed once per fetched source and kept in a cache file.
+
+mod language;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -14,7 +18,7 @@ use kconfig::{Config, Fragment, MergeOptions, SymbolDiff, SymbolIndex, Value};
 
 use crate::board::Board;
 use crate::engine::Ctx;
-use crate::kbuild::read_config;
+use crate::kbuild::{read_config, LoadedTree};
 
 use crate::engine::{follow_symlinks, FileLock};
 use crate::layout::display_path;
@@ -31,6 +35,9 @@ pub struct KconfigCmd {
     /// Kconfig source tree to check symbols against [default: the board's fetched source]
     #[arg(long, global = true, value_name = "DIR")]
     src: Option<Utf8PathBuf>,
+    /// The kernel's ARCH= for the Kconfig tree [default: the board's]
+    #[arg(long, global = true, value_name = "ARCH")]
+    arch: Option<String>,
     #[command(subcommand)]
     action: Action,
 }
@@ -87,6 +94,27 @@ enum Action {
         #[arg(long)]
         unified: bool,
     },
+    /// Fill in a .config as `make ARCH=<arch> olddefconfig` does, in process: --file (default:
+    /// the board's configured .config), rewritten in place; the compiler from CROSS_COMPILE
+    /// and CC in the environment, else the board's
+    Olddefconfig {
+        /// Write the result here instead of over the input
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<Utf8PathBuf>,
+    },
+    /// A symbol's value and where it came from; when the value asked for (SYMBOL=VALUE, else
+    /// the fragment's) cannot hold, the chain of unmet conditions and a checked fix
+    Why {
+        /// CONFIG_X, or CONFIG_X=VALUE to ask about that value
+        #[arg(value_name = "SYMBOL[=VALUE]")]
+        symbol: String,
+    },
+    /// Every line of the .config olddefconfig writes, with where its value came from
+    Blame {
+        /// Only these symbols' lines, `CONFIG_` optional
+        #[arg(value_name = "SYMBOL")]
+        symbols: Vec<String>,
+    },
     /// Merge fragments onto a base like merge_config.sh -m; later files win
     Merge {
         /// The base config
@@ -122,6 +150,7 @@ pub fn run(ctx: &Ctx, cmd: KconfigCmd) -> Result<ExitCode> {
         package,
         file: cmd.file,
         src: cmd.src,
+        arch: cmd.arch,
     };
     scope.act(cmd.action)?;
     Ok(ExitCode::SUCCESS)
@@ -133,6 +162,7 @@ struct Scope<'a> {
     package: Package,
     file: Option<Utf8PathBuf>,
     src: Option<Utf8PathBuf>,
+    arch: Option<String>,
 }
 
 impl Scope<'_> {
@@ -148,6 +178,9 @@ impl Scope<'_> {
             Action::Remove { symbols, dry_run } => ctx.unset(&symbols, dry_run, true),
             Action::Show { symbols } => ctx.show(&symbols),
             Action::Diff { old, new, unified } => ctx.diff(old, new, unified),
+            Action::Olddefconfig { output } => ctx.olddefconfig(output.as_deref()),
+            Action::Why { symbol } => ctx.why(&symbol),
+            Action::Blame { symbols } => ctx.blame(&symbols),
             Action::Merge {
                 base,
                 fragments,
@@ -205,11 +238,22 @@ impl Scope<'_> {
         Ok(Some(index))
     }
 
+    /// What symbols are checked against: for the kernel, its evaluated Kconfig tree
+    /// (cached); for busybox, the light scan; `None` (with a note) without sources.
+    fn checker(&self) -> Result<Option<Symbols>> {
+        if matches!(self.package, Package::Linux) {
+            if let Ok(run) = self.kernel_kconfig() {
+                return Ok(Some(Symbols::Tree(Box::new(self.load_tree(&run)?))));
+            }
+        }
+        Ok(self.symbols("symbols are not checked")?.map(Symbols::Index))
+    }
+
     fn set(&self, assignments: &[String], dry_run: bool) -> Result<()> {
         let path = self.fragment()?;
         let _lock = edit_lock(&path)?;
         let mut config = read_config(&path)?;
-        let index = self.symbols("symbols are not checked")?;
+        let index = self.checker()?;
         let mut edits = Vec::new();
         for assignment in assignments {
             let Some((name, text)) = assignment.split_once('=') else {
@@ -220,7 +264,7 @@ impl Scope<'_> {
             let symbol = symbol_name(&config, name)?;
             let symbol_type = match &index {
                 Some(index) => {
-                    check_known(index, &config, symbol)?;
+                    index.check_known(&config, symbol)?;
                     index.symbol_type(symbol)
                 }
                 None => None,
@@ -229,24 +273,29 @@ impl Scope<'_> {
                 .with_context(|| format!("{}{symbol}", config.prefix()))?;
             edits.push((symbol.to_string(), value));
         }
+        let symbols: Vec<String> = edits.iter().map(|(s, _)| s.clone()).collect();
         for (symbol, value) in edits {
             config
                 .set(&symbol, value)
                 .with_context(|| format!("cannot set {}{symbol}", config.prefix()))?;
         }
-        write_edited(&path, &config, dry_run)
+        write_edited(&path, &config, dry_run)?;
+        if let Some(Symbols::Tree(loaded)) = &index {
+            self.warn_unsurvivable(loaded, &config, &symbols)?;
+        }
+        Ok(())
     }
 
     fn unset(&self, symbols: &[String], dry_run: bool, remove: bool) -> Result<()> {
         let path = self.fragment()?;
         let _lock = edit_lock(&path)?;
         let mut config = read_config(&path)?;
-        let index = self.symbols("symbols are not checked")?;
+        let index = if remove { None } else { self.checker()? };
         let mut names = Vec::new();
         for name in symbols {
             let symbol = symbol_name(&config, name)?;
-            if let (Some(index), false) = (&index, remove) {
-                check_known(index, &config, symbol)?;
+            if let Some(index) = &index {
+                index.check_known(&config, symbol)?;
             }
             names.push(symbol.to_string());
         }
@@ -471,14 +520,35 @@ fn symbol_name<'a>(config: &Config, name: &'a str) -> Result<&'a str> {
     Ok(symbol)
 }
 
-fn check_known(index: &SymbolIndex, config: &Config, symbol: &str) -> Result<()> {
-    if !index.definitions(symbol).is_empty() {
-        return Ok(());
+/// What symbol names and types are checked against.
+enum Symbols {
+    /// The kernel's Kconfig tree, parsed and evaluated (the arch's symbols only).
+    Tree(Box<LoadedTree>),
+    /// The light scan of every Kconfig file (busybox).
+    Index(SymbolIndex),
+}
+
+impl Symbols {
+    fn symbol_type(&self, symbol: &str) -> Option<kconfig::SymbolType> {
+        match self {
+            Symbols::Tree(loaded) => loaded.tree.symbol_type(symbol),
+            Symbols::Index(index) => index.symbol_type(symbol),
+        }
     }
-    let prefix = config.prefix();
-    match index.suggest(symbol) {
-        Some(near) => bail!("unknown symbol {prefix}{symbol}; did you mean {prefix}{near}?"),
-        None => bail!("unknown symbol {prefix}{symbol}: no Kconfig file defines it"),
+
+    fn check_known(&self, config: &Config, symbol: &str) -> Result<()> {
+        let (known, near) = match self {
+            Symbols::Tree(loaded) => (loaded.tree.is_defined(symbol), loaded.tree.suggest(symbol)),
+            Symbols::Index(index) => (!index.definitions(symbol).is_empty(), index.suggest(symbol)),
+        };
+        if known {
+            return Ok(());
+        }
+        let prefix = config.prefix();
+        match near {
+            Some(near) => bail!("unknown symbol {prefix}{symbol}; did you mean {prefix}{near}?"),
+            None => bail!("unknown symbol {prefix}{symbol}: no Kconfig file defines it"),
+        }
     }
 }
 

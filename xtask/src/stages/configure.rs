@@ -1,17 +1,24 @@
 //! `configure`: defconfig + board fragment -> `.config`, checked after `olddefconfig`.
 //!
-//! For each package: `make <defconfig>` writes the base `.config`; the board's
-//! fragment is merged onto it with the `kconfig` crate (later wins, every
-//! redefinition reported); Kconfig then fills in the rest (`olddefconfig`); and
-//! every value the fragment asked for is checked in the result.
+//! For each package: the defconfig gives the base `.config`; the board's fragment is
+//! merged onto it with the `kconfig` crate (later wins, every redefinition reported);
+//! Kconfig then fills in the rest (`olddefconfig`); and every value the fragment asked
+//! for is checked in the result.
+//!
+//! The kernel is configured in process by the `kconfig` crate's evaluator (the tree
+//! parsed once per source and kept under `target/minilinux/<board>/kconfig/`): a
+//! defconfig file is expanded as `conf --defconfig` does, and `olddefconfig` is
+//! `conf --olddefconfig`, byte for byte; a defconfig that is a make target
+//! (`tinyconfig`) still runs `make`. `--make-olddefconfig` runs the kernel's own `conf`
+//! through `make` for both steps instead. Busybox always runs its `make`.
 
 use anyhow::{bail, Context, Result};
-use kconfig::{Config, Fragment, MergeOptions, SymbolIndex};
+use kconfig::{Config, Evaluation, Fragment, Kconfig, MergeOptions, SymbolIndex};
 use std::process::Command;
 
 use crate::board::Board;
 use crate::fetched;
-use crate::kbuild::{self, read_config};
+use crate::kbuild::{self, read_config, KernelKconfig, LoadedTree};
 
 use crate::engine::{run_stage, write_atomic, Ctx, Fingerprint, Report, Stage};
 use crate::layout::display_path;
@@ -22,6 +29,10 @@ pub struct ConfigureArgs {
     /// Warn instead of failing when a requested value does not survive olddefconfig
     #[arg(long)]
     pub allow_dropped: bool,
+    /// Configure the kernel with `make <defconfig>` and `make olddefconfig` (the kernel's
+    /// conf) instead of in process
+    #[arg(long)]
+    pub make_olddefconfig: bool,
 }
 
 /// What differs between configuring the kernel and busybox.
@@ -38,6 +49,8 @@ struct Package<'a> {
     old_config_target: &'static str,
     /// Kernel: `ARCH=` selects the Kconfig tree.
     arch: Option<&'a str>,
+    /// Whether the Kconfig steps run in process (the kernel, without `--make-olddefconfig`).
+    in_process: bool,
 }
 
 /// Runs the configure stages: kernel, then busybox.
@@ -52,6 +65,7 @@ pub fn run(ctx: &Ctx, args: &ConfigureArgs) -> Result<Vec<Report>> {
         fragment: board.kernel_fragment(),
         old_config_target: "olddefconfig",
         arch: Some(&board.spec.arch),
+        in_process: !args.make_olddefconfig,
     };
     let busybox = Package {
         stage: "configure-busybox",
@@ -62,6 +76,7 @@ pub fn run(ctx: &Ctx, args: &ConfigureArgs) -> Result<Vec<Report>> {
         fragment: board.busybox_fragment(),
         old_config_target: "oldconfig",
         arch: None,
+        in_process: false,
     };
     Ok(vec![
         configure(ctx, &kernel, args)?,
@@ -77,7 +92,8 @@ fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
         .file(&pkg.fragment)?
         .text(pkg.defconfig)
         .text(pkg.arch.unwrap_or(""))
-        .text(&board.spec.cross_compile);
+        .text(&board.spec.cross_compile)
+        .text(if pkg.in_process { "in process" } else { "make" });
     run_stage(
         ctx,
         pkg.stage,
@@ -87,9 +103,11 @@ fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
         |stage| {
             let fragment = read_config(&pkg.fragment)?;
             fs_err::create_dir_all(&pkg.build)?;
-            stage.status(&format!("make {}", pkg.defconfig));
-            stage.run(make(board, pkg, pkg.defconfig))?;
-            let base = read_config(&config_path)?;
+            let tree = match pkg.in_process {
+                true => Some(load_tree(ctx, stage, pkg)?),
+                false => None,
+            };
+            let base = base_config(board, stage, pkg, tree.as_ref())?;
             let fragment_name = display_path(&pkg.fragment).to_string();
             let merged = kconfig::merge(
                 &base,
@@ -102,15 +120,72 @@ fn configure(ctx: &Ctx, pkg: &Package, args: &ConfigureArgs) -> Result<Report> {
             for redefinition in &merged.redefinitions {
                 stage.note(&format!("{redefinition}"));
             }
-            write_atomic(&config_path, merged.config.to_string().as_bytes())?;
-            stage.status(&format!("make {}", pkg.old_config_target));
-            let mut old = make(board, pkg, pkg.old_config_target);
-            // Answer any new question with its default, like `yes "" | make oldconfig`.
-            stage.run_with_input(&mut old, &b"\n".repeat(4096))?;
+            let merged = merged.config.to_string();
+            match &tree {
+                Some(tree) => {
+                    stage.status("olddefconfig (in process)");
+                    let written = Evaluation::olddefconfig(&tree.tree, &merged);
+                    write_atomic(&config_path, written.as_bytes())?;
+                    stage.log(&format!("olddefconfig in process: wrote {config_path}"));
+                }
+                None => {
+                    write_atomic(&config_path, merged.as_bytes())?;
+                    stage.status(&format!("make {}", pkg.old_config_target));
+                    let mut old = make(board, pkg, pkg.old_config_target);
+                    // Answer any new question with its default, like `yes "" | make oldconfig`.
+                    stage.run_with_input(&mut old, &b"\n".repeat(4096))?;
+                }
+            }
             let actual = read_config(&config_path)?;
-            check_requested(stage, pkg, &fragment, &actual, args.allow_dropped)
+            let why = tree.as_ref().map(|t| (&t.tree, merged.as_str()));
+            check_requested(stage, pkg, &fragment, &actual, why, args.allow_dropped)
         },
     )
+}
+
+/// The kernel's Kconfig tree for the board, from the cache when it is current.
+fn load_tree(ctx: &Ctx, stage: &Stage, pkg: &Package) -> Result<LoadedTree> {
+    let board = ctx.board()?;
+    stage.status("reading the Kconfig tree");
+    let run = KernelKconfig::for_board(
+        board,
+        pkg.src.clone(),
+        fetched::identity(board, pkg.source)?,
+    );
+    let loaded = run.load(&board.out_dir().join("kconfig"))?;
+    stage.log(&loaded.how());
+    for message in loaded.tree.messages() {
+        stage.log(message);
+    }
+    Ok(loaded)
+}
+
+/// The `.config` the defconfig gives: with a `tree`, a defconfig file expanded in
+/// process (`conf --defconfig`); else, or for a make target like `tinyconfig`,
+/// `make <defconfig>`.
+fn base_config(
+    board: &Board,
+    stage: &Stage,
+    pkg: &Package,
+    tree: Option<&LoadedTree>,
+) -> Result<Config> {
+    let config_path = pkg.build.join(".config");
+    let file = pkg
+        .src
+        .join("arch")
+        .join(kconfig::source_arch(pkg.arch.unwrap_or("")))
+        .join("configs")
+        .join(pkg.defconfig);
+    if let (Some(tree), true) = (tree, file.is_file()) {
+        stage.status(&format!("{} (in process)", pkg.defconfig));
+        let text = fs_err::read_to_string(&file)?;
+        let expanded = tree.expand_defconfig(&text)?;
+        stage.log(&format!("defconfig in process: {file} expanded"));
+        return Config::parse(&expanded).map_err(|e| e.in_file(file.as_str()).into());
+    }
+    stage.status(&format!("make {}", pkg.defconfig));
+    stage.run(make(board, pkg, pkg.defconfig))?;
+    read_config(&config_path)
 }
 
 fn make(board: &Board, pkg: &Package, target: &str) -> Command {
@@ -119,12 +194,15 @@ fn make(board: &Board, pkg: &Package, target: &str) -> Command {
     cmd
 }
 
-/// Fails (or warns) for every value of `fragment` that `actual` lost, saying why.
+/// Fails (or warns) for every value of `fragment` that `actual` lost, saying why: with
+/// the tree and the input olddefconfig read, `why`'s chain of unmet conditions and its
+/// checked fix; else the light scan's reason.
 fn check_requested(
     stage: &Stage,
     pkg: &Package,
     fragment: &Config,
     actual: &Config,
+    why: Option<(&Kconfig, &str)>,
     allow_dropped: bool,
 ) -> Result<()> {
     let dropped = kconfig::dropped(fragment, actual);
@@ -135,17 +213,41 @@ fn check_requested(
         ));
         return Ok(());
     }
-    let index = SymbolIndex::scan(pkg.src.as_std_path(), pkg.arch)
-        .with_context(|| format!("scanning the Kconfig files of {}", pkg.src))?;
     let mut report = String::new();
-    for d in &dropped {
-        report.push_str(&format!("  {d}\n"));
-        for line in d.explain(&index, actual).to_string().lines() {
-            report.push_str(&format!("    {line}\n"));
+    match why {
+        Some((tree, input)) => {
+            let name = display_path(&pkg.fragment).to_string();
+            let sources = [Fragment {
+                name: &name,
+                config: fragment,
+            }];
+            let mut e = Evaluation::read(tree, input);
+            for d in &dropped {
+                report.push_str(&format!("  {d}\n"));
+                let requested = match &d.requested {
+                    kconfig::Value::NotSet => "n".to_string(),
+                    other => other.to_string(),
+                };
+                if let Some(why) = e.why(&d.symbol, Some(&requested), &sources) {
+                    for line in why.to_string().lines() {
+                        report.push_str(&format!("    {line}\n"));
+                    }
+                }
+            }
+        }
+        None => {
+            let index = SymbolIndex::scan(pkg.src.as_std_path(), pkg.arch)
+                .with_context(|| format!("scanning the Kconfig files of {}", pkg.src))?;
+            for d in &dropped {
+                report.push_str(&format!("  {d}\n"));
+                for line in d.explain(&index, actual).to_string().lines() {
+                    report.push_str(&format!("    {line}\n"));
+                }
+            }
         }
     }
     let what = format!(
-        "{} requested value(s) from {} did not survive `make {}`:\n{report}",
+        "{} requested value(s) from {} did not survive {}:\n{report}",
         dropped.len(),
         display_path(&pkg.fragment),
         pkg.old_config_target

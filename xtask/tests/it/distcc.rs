@@ -85,7 +85,10 @@ fn write_kernel(sandbox: &BoardSandbox) -> String {
         .collect();
     let image = kernel["image"].as_str().unwrap();
     let dtb = kernel.get("dtb").and_then(|d| d.as_str());
-    sandbox.write("linux/Kconfig", "config DISTCC_TEST\n\tbool\n");
+    sandbox.write(
+        "linux/Kconfig",
+        "config DISTCC_TEST\n\tbool \"distcc test\"\n",
+    );
     for (i, file) in KERNEL_FILES.iter().enumerate() {
         let body = if i == 0 {
             "void _start(void) { for (;;) ; }\n".to_string()

@@ -31,8 +31,10 @@ config RD_LZ4
 endmenu
 config HZ
 	int \"timer frequency\"
+	default 100
 config PHYS_OFFSET
 	hex \"physical offset\"
+	default 0x0
 config MODULES
 	bool \"modules\"
 config EXT4_FS
@@ -177,6 +179,11 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
             +CONFIG_EXT4_FS=m
             --- stderr
             dry run: $TMP/boards/cli-test/linux.config not written
+            warning: CONFIG_EXT4_FS=m will not survive olddefconfig:
+              CONFIG_EXT4_FS=y  (set in $TMP/boards/cli-test/linux.config:6)
+              requested m cannot hold:
+                CONFIG_EXT4_FS=y (Kconfig:28): can be set
+              no assignment of user-settable symbols was found that makes it hold
         "#]],
     );
     assert_eq!(sandbox.fragment(), before);
@@ -698,4 +705,158 @@ fn set_on_a_symlinked_fragment_edits_the_target_and_keeps_the_link() {
             CONFIG_TMPFS=y
         "#]],
     );
+}
+
+#[test]
+fn olddefconfig_fills_in_a_config_in_place_as_conf_writes_it() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "my.config",
+        "CONFIG_RD_GZIP=y\nCONFIG_HZ=250\nCONFIG_NO_SUCH=y\n",
+    );
+    check(
+        sandbox.run_with_src(&["--file", "my.config", "olddefconfig"]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            --- stderr
+            olddefconfig (ARCH=arm, CROSS_COMPILE=arm-linux-gnueabi-; Kconfig tree parsed (1 compiler probe(s) run, the rest cached)): wrote my.config
+        "#]],
+    );
+    expect![[r##"
+        #
+        # Automatically generated file; DO NOT EDIT.
+        # Main menu
+        #
+        CONFIG_CMDLINE=""
+        # CONFIG_DEVTMPFS is not set
+        # CONFIG_TMPFS is not set
+        # CONFIG_BLK_DEV_INITRD is not set
+        CONFIG_HZ=250
+        CONFIG_PHYS_OFFSET=0x0
+        # CONFIG_MODULES is not set
+        # CONFIG_EXT4_FS is not set
+    "##]]
+    .assert_eq(&sandbox.read("my.config"));
+}
+
+#[test]
+fn set_warns_at_once_when_a_value_will_not_survive() {
+    let sandbox = Sandbox::new();
+    check(
+        sandbox.run_with_src(&["set", "BLK_DEV_INITRD=n", "RD_XZ=y"]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            --- a/$TMP/boards/cli-test/linux.config
+            +++ b/$TMP/boards/cli-test/linux.config
+            @@ -3,3 +3,5 @@
+             CONFIG_DEVTMPFS=y
+             # CONFIG_TMPFS is not set
+             CONFIG_RD_GZIP=y
+            +# CONFIG_BLK_DEV_INITRD is not set
+            +CONFIG_RD_XZ=y
+            --- stderr
+            warning: CONFIG_RD_XZ=y will not survive olddefconfig:
+              CONFIG_RD_XZ=n  (no default applies (defined at Kconfig:13))
+              requested y cannot hold:
+                CONFIG_RD_XZ=n (Kconfig:13): not visible
+                  Kconfig:14: depends on BLK_DEV_INITRD [= n]
+                    CONFIG_BLK_DEV_INITRD=n (Kconfig:7): can be set
+              it holds with (checked by evaluating it):
+                CONFIG_BLK_DEV_INITRD=y
+        "#]],
+    );
+}
+
+#[test]
+fn why_explains_a_dropped_value_and_blame_every_line() {
+    let sandbox = Sandbox::new();
+    sandbox.run_with_src(&["unset", "BLK_DEV_INITRD"]);
+    check(
+        sandbox.run_with_src(&["why", "RD_GZIP"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        CONFIG_RD_GZIP=n  (no default applies (defined at Kconfig:11))
+        requested y cannot hold:
+          CONFIG_RD_GZIP=n (Kconfig:11): not visible
+            Kconfig:12: depends on BLK_DEV_INITRD [= n]
+              CONFIG_BLK_DEV_INITRD=n (Kconfig:7): can be set
+        it holds with (checked by evaluating it):
+          CONFIG_BLK_DEV_INITRD=y
+        --- stderr
+    "#]],
+    );
+    check(
+        sandbox.run_with_src(&["why", "CMDLINE"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        CONFIG_CMDLINE="console=ttyAMA0"  (set in $TMP/boards/cli-test/linux.config:2)
+        requested "console=ttyAMA0": holds
+        --- stderr
+    "#]],
+    );
+    check(
+        sandbox.run_with_src(&["blame"]),
+        expect![[r#"
+        status: 0
+        --- stdout
+        #
+        # Automatically generated file; DO NOT EDIT.
+        # Main menu
+        #
+        CONFIG_CMDLINE="console=ttyAMA0"    # set in $TMP/boards/cli-test/linux.config:2
+        CONFIG_DEVTMPFS=y                   # set in $TMP/boards/cli-test/linux.config:3
+        # CONFIG_TMPFS is not set           # set in $TMP/boards/cli-test/linux.config:4
+        # CONFIG_BLK_DEV_INITRD is not set  # set in $TMP/boards/cli-test/linux.config:6
+        CONFIG_HZ=100                       # default at Kconfig:22
+        CONFIG_PHYS_OFFSET=0x0              # default at Kconfig:25
+        # CONFIG_MODULES is not set         # no default applies (defined at Kconfig:26)
+        # CONFIG_EXT4_FS is not set         # no default applies (defined at Kconfig:28)
+        --- stderr
+    "#]],
+    );
+    check(
+        sandbox.run_with_src(&["blame", "HZ", "TMPFS"]),
+        expect![[r#"
+            status: 0
+            --- stdout
+            # CONFIG_TMPFS is not set           # set in $TMP/boards/cli-test/linux.config:4
+            CONFIG_HZ=100                       # default at Kconfig:22
+            --- stderr
+        "#]],
+    );
+}
+
+#[test]
+fn a_bad_kconfig_tree_is_an_error_with_file_and_line() {
+    let sandbox = Sandbox::new();
+    sandbox.write("src/Kconfig", "config A\n\tbool \"a\"\nfrobnicate\n");
+    check(
+        sandbox.run_with_src(&["set", "A=y"]),
+        expect![[r#"
+            status: 1
+            --- stdout
+            --- stderr
+            error: reading the Kconfig files of $TMP/src: Kconfig:3: unknown statement "frobnicate"
+        "#]],
+    );
+    sandbox.write("src/Kconfig", "source \"sub/Kconfig\"\n");
+    sandbox.write(
+        "src/sub/Kconfig",
+        "config A\n\tbool \"a\"\nsource \"sub/Kconfig\"\n",
+    );
+    check(
+        sandbox.run_with_src(&["why", "A"]),
+        expect![[r#"
+        status: 1
+        --- stdout
+        --- stderr
+        error: reading the Kconfig files of $TMP/src: sub/Kconfig:3: recursive inclusion of sub/Kconfig; inclusion path:
+          included from: sub/Kconfig:3
+    "#]],
+    );
+    assert!(!sandbox.fragment().contains("CONFIG_A"));
 }

@@ -6,15 +6,16 @@ use std::process::{Command, ExitCode};
 
 use super::report::{Host, Report, Section};
 use super::samples::Plan;
-use super::{boot, kconfig_merge, noop, pack, timeline};
+use super::{boot, kconfig_merge, kconfig_olddefconfig, noop, pack, timeline};
 use crate::board::Board;
 use crate::engine::{write_atomic, Ctx};
 use crate::layout;
 use crate::layout::display_path;
 
 /// The parts, in the order they run, each a function producing one section.
-const PARTS: [(&str, PartFn); 4] = [
+const PARTS: [(&str, PartFn); 5] = [
     ("kconfig", kconfig_merge::run),
+    ("olddefconfig", kconfig_olddefconfig::run),
     ("pack", pack::run),
     ("boot", boot::run),
     ("noop", noop::run),
@@ -29,8 +30,8 @@ pub struct BenchArgs {
     /// 3 runs per variant instead of 10 (and 1 for a variant slower than 20 s)
     #[arg(long)]
     pub quick: bool,
-    /// Run only this part: kconfig, pack, boot or noop (repeatable)
-    #[arg(long, value_name = "NAME", value_parser = ["kconfig", "pack", "boot", "noop"])]
+    /// Run only this part: kconfig, olddefconfig, pack, boot or noop (repeatable)
+    #[arg(long, value_name = "NAME", value_parser = ["kconfig", "olddefconfig", "pack", "boot", "noop"])]
     pub only: Vec<String>,
     /// Instead of the benchmark: boot once with initcall_debug and write the boot's
     /// timeline (phases, initcalls) as a table, an SVG and a JSON
