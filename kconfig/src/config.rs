@@ -7,7 +7,7 @@ use hashbrown::hash_table::Entry;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::line::Line;
-use crate::parse::{error_at, line_kind, ParseError};
+use crate::parse::{error_at, line_kind, not_utf8, ParseError};
 use crate::value::Value;
 
 /// A `.config`, defconfig or fragment, kept line by line so that printing it (`Display`)
@@ -95,6 +95,15 @@ impl Config {
         Config::parse_with_prefix(text, Config::DEFAULT_PREFIX)
     }
 
+    /// Parses the bytes of a file whose symbols start with `prefix`; bytes that are not
+    /// UTF-8 are an error at their line and column.
+    pub fn parse_bytes(bytes: &[u8], prefix: &str) -> Result<Config, ParseError> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Config::parse_with_prefix(text, prefix),
+            Err(e) => Err(not_utf8(bytes, e.valid_up_to())),
+        }
+    }
+
     /// Parses a file whose symbols start with `prefix` (`BR2_` for Buildroot).
     pub fn parse_with_prefix(text: &str, prefix: &str) -> Result<Config, ParseError> {
         let (body, final_newline) = match text.strip_suffix('\n') {
@@ -104,8 +113,9 @@ impl Config {
         let mut lines = Vec::new();
         if !text.is_empty() {
             for (i, line) in body.split('\n').enumerate() {
-                let (kind, symbol) = line_kind(line, prefix)
-                    .map_err(|(offset, expected)| error_at(line, i + 1, offset, expected))?;
+                let (kind, symbol) = line_kind(line, prefix).map_err(|(offset, expected)| {
+                    error_at(line, prefix, i + 1, offset, expected)
+                })?;
                 lines.push(Line {
                     text: line.to_string(),
                     symbol,
@@ -178,16 +188,35 @@ impl Config {
         if self.get(symbol) == Some(&value) {
             return Ok(false);
         }
-        let line = Line::assignment(&self.prefix, symbol, value);
+        let mut line = Line::assignment(&self.prefix, symbol, value);
         match self.index.find(&self.lines, symbol) {
-            Some(i) => self.lines[i] = line,
+            Some(i) => {
+                if self.lines[i].text.ends_with('\r') {
+                    line.text.push('\r');
+                }
+                self.lines[i] = line;
+            }
             None => {
+                if self.crlf() {
+                    line.text.push('\r');
+                    if let Some(last) = self.lines.last_mut().filter(|_| !self.final_newline) {
+                        if !last.text.ends_with('\r') {
+                            last.text.push('\r');
+                        }
+                    }
+                }
                 self.lines.push(line);
                 self.index.record(&self.lines, self.lines.len() - 1);
                 self.final_newline = true;
             }
         }
         Ok(true)
+    }
+
+    /// Whether the file's lines end in CRLF, as its first line does: lines that [`Config::set`]
+    /// adds then end in CRLF too, and a rewritten line keeps the ending it had.
+    pub fn crlf(&self) -> bool {
+        self.lines.first().is_some_and(|l| l.text.ends_with('\r'))
     }
 
     /// Writes `symbol` (no prefix) as `# CONFIG_X is not set`, like [`Config::set`] with

@@ -77,19 +77,22 @@ pub fn merge(base: &Config, fragments: &[Fragment<'_>], options: MergeOptions) -
     }
 
     for fragment in fragments {
-        // For each symbol of the fragment: whether `builtin` keeps the earlier `y`.
-        let mut seen: HashMap<&str, (&Value, bool)> = HashMap::new();
+        // For each symbol of the fragment: its latest value in the fragment, whether
+        // `builtin` keeps the earlier `y`, and whether it was reported, so that a symbol is
+        // reported once per fragment.
+        let mut seen: HashMap<&str, (&Value, bool, bool)> = HashMap::new();
         for line in fragment.config.lines() {
             let Some((symbol, value)) = line.assignment_parts() else {
                 continue;
             };
-            if let Some((earlier, _)) = seen.get_mut(symbol) {
-                if *earlier != value {
+            if let Some((earlier, _, reported)) = seen.get_mut(symbol) {
+                if *earlier != value && !*reported {
                     redefinitions.push(redefinition(
                         prefix, symbol, earlier, value, fragment, false,
                     ));
-                    *earlier = value;
+                    *reported = true;
                 }
+                *earlier = value;
                 continue;
             }
             // The script compares what came before with the fragment's value, in the order
@@ -105,12 +108,13 @@ pub fn merge(base: &Config, fragments: &[Fragment<'_>], options: MergeOptions) -
                     && *old == Value::Tristate(Tristate::Yes)
                     && *new == Value::Tristate(Tristate::Module)
             });
-            seen.insert(symbol, (value, kept_old));
-            if let Some(old) = old.filter(|old| kept_old || *old != new) {
+            let old = old.filter(|old| kept_old || *old != new);
+            seen.insert(symbol, (value, kept_old, old.is_some()));
+            if let Some(old) = old {
                 redefinitions.push(redefinition(prefix, symbol, old, new, fragment, kept_old));
             }
         }
-        for (symbol, (_, kept_old)) in &seen {
+        for (symbol, (_, kept_old, _)) in &seen {
             if *kept_old {
                 continue;
             }
@@ -130,7 +134,7 @@ pub fn merge(base: &Config, fragments: &[Fragment<'_>], options: MergeOptions) -
             let i = lines.len();
             previous.push(NONE);
             if let Some(symbol) = line.symbol() {
-                if seen.get(symbol).is_some_and(|(_, kept_old)| *kept_old) {
+                if seen.get(symbol).is_some_and(|(_, kept_old, _)| *kept_old) {
                     previous.pop();
                     continue;
                 }

@@ -26,7 +26,7 @@ pub struct ParseError {
     /// 1-based column (in characters) where the line stops making sense.
     pub column: usize,
     /// What was expected at that column.
-    pub expected: &'static str,
+    pub expected: String,
     /// The line's text from that column on.
     pub found: String,
 }
@@ -76,6 +76,8 @@ impl<'a> nom::error::ParseError<&'a str> for Expected<'a> {
 
 type Res<'a, T> = IResult<&'a str, T, Expected<'a>>;
 
+/// Stands for the file's symbol prefix in [`WANT_LINE`]; [`error_at`] puts the real one in.
+const PREFIX: &str = "<PREFIX>";
 const WANT_LINE: &str = "`<PREFIX>NAME=value`, a `#` comment or a blank line";
 const WANT_VALUE: &str = "y, m, n, a decimal or hex number or a double-quoted string";
 
@@ -191,9 +193,44 @@ pub(crate) fn line_kind(
     }
 }
 
-/// Builds the error for line `number` (1-based) failing at byte `offset` with `expected`.
+/// The error for a file that is not UTF-8 text: the line and column of the first byte that
+/// is not, and that line with such bytes escaped (`\xff`).
+pub(crate) fn not_utf8(bytes: &[u8], valid_up_to: usize) -> ParseError {
+    let line_start = bytes[..valid_up_to]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line_end = bytes[valid_up_to..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| valid_up_to + i);
+    let before = String::from_utf8_lossy(&bytes[line_start..valid_up_to]);
+    ParseError {
+        file: None,
+        line: bytes[..line_start].iter().filter(|&&b| b == b'\n').count() + 1,
+        column: before.chars().count() + 1,
+        expected: "UTF-8 text (a .config is UTF-8; re-save the file as UTF-8)".to_string(),
+        found: escape_invalid(&bytes[valid_up_to..line_end]),
+    }
+}
+
+/// `bytes` as text, each byte that is not part of valid UTF-8 written as `\xNN`.
+fn escape_invalid(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// Builds the error for line `number` (1-based) of a file with symbol prefix `prefix`,
+/// failing at byte `offset` with `expected`.
 pub(crate) fn error_at(
     text: &str,
+    prefix: &str,
     number: usize,
     offset: usize,
     expected: &'static str,
@@ -204,7 +241,7 @@ pub(crate) fn error_at(
         file: None,
         line: number,
         column: body[..offset].chars().count() + 1,
-        expected,
+        expected: expected.replace(PREFIX, prefix),
         found: body[offset..].to_string(),
     }
 }

@@ -53,6 +53,14 @@ pub enum ValueError {
         /// The value as given.
         text: String,
     },
+    /// The text has more after the quote that closes the string, as `"a"b"`.
+    #[error("{text}: `{after}` after the closing quote; escape a quote inside the string as \\\", e.g. \"a\\\"b\"")]
+    AfterClosingQuote {
+        /// The value as given.
+        text: String,
+        /// What follows the closing quote.
+        after: String,
+    },
     /// The value cannot be stored in a symbol of this type.
     #[error("{symbol_type} symbol cannot take {text}; {hint}")]
     WrongType {
@@ -74,10 +82,16 @@ impl Value {
         let quoted = text.starts_with('"');
         let value = if quoted {
             match unquote(text) {
-                Some(s) => Value::Str(s),
-                None => {
+                Ok(s) => Value::Str(s),
+                Err(None) => {
                     return Err(ValueError::Unterminated {
                         text: text.to_string(),
+                    })
+                }
+                Err(Some(after)) => {
+                    return Err(ValueError::AfterClosingQuote {
+                        text: text.to_string(),
+                        after: after.to_string(),
                     })
                 }
             }
@@ -170,20 +184,21 @@ fn hex_value(text: &str) -> Option<u128> {
     u128::from_str_radix(digits, 16).ok()
 }
 
-/// Undoes [`quote`]: `"a \"b\""` becomes `a "b"`; `None` without a closing quote or with
-/// text after it.
-fn unquote(text: &str) -> Option<String> {
-    let inner = text.strip_prefix('"')?;
+/// Undoes [`quote`] on a text that starts with `"`: `"a \"b\""` becomes `a "b"`.
+/// `Err(None)` without a closing quote, `Err(Some(rest))` with text after it.
+fn unquote(text: &str) -> Result<String, Option<&str>> {
+    let inner = text.strip_prefix('"').ok_or(None)?;
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => out.push(chars.next()?),
-            '"' => return chars.as_str().is_empty().then_some(out),
+            '\\' => out.push(chars.next().ok_or(None)?),
+            '"' if chars.as_str().is_empty() => return Ok(out),
+            '"' => return Err(Some(chars.as_str())),
             c => out.push(c),
         }
     }
-    None
+    Err(None)
 }
 
 /// Writes a string the way Kconfig does: in double quotes, with `"` and `\` escaped.

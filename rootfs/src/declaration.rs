@@ -104,3 +104,26 @@ pub(crate) enum LinkStyle {
     /// `/bin/busybox`.
     Absolute,
 }
+
+/// The largest major number the kernel keeps: `dev_t` has 12 bits of major.
+pub(crate) const MAX_MAJOR: u32 = (1 << 12) - 1;
+/// The largest minor number the kernel keeps: `dev_t` has 20 bits of minor.
+pub(crate) const MAX_MINOR: u32 = (1 << 20) - 1;
+
+/// Checks a device node's `which` number (`"major"` or `"minor"`) fits the kernel's `dev_t`;
+/// `Err` says the limit. A larger number would be packed, and the kernel would read it as
+/// another device.
+pub(crate) fn check_device_number(which: &str, value: u32) -> Result<(), String> {
+    let (max, bits) = if which == "major" {
+        (MAX_MAJOR, 12)
+    } else {
+        (MAX_MINOR, 20)
+    };
+    if value <= max {
+        return Ok(());
+    }
+    Err(format!(
+        "{which} {value} is too large: the kernel's device numbers have {bits} bits of {which} \
+         (0 to {max}), a larger one is read as another device; use a number up to {max}"
+    ))
+}

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::declaration::{FileSource, Node, NodeKind};
+use crate::declaration::{check_device_number, FileSource, Node, NodeKind};
 use crate::error::{Error, Origin};
 use crate::guest_path::GuestPath;
 use crate::variables::expand_host_path;
@@ -67,6 +67,9 @@ pub(crate) fn parse(
                 line.arity(7, 7, "nod <name> <mode> <uid> <gid> <dev_type> <maj> <min>")?;
                 let major = line.number(args[5], "major")?;
                 let minor = line.number(args[6], "minor")?;
+                check_device_number("major", major)
+                    .and_then(|()| check_device_number("minor", minor))
+                    .map_err(|m| Error::manifest(&origin, m))?;
                 let kind = match args[4] {
                     "c" => NodeKind::CharDevice { major, minor },
                     "b" => NodeKind::BlockDevice { major, minor },

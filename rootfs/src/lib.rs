@@ -32,4 +32,4 @@ pub use compression::{Compression, GZIP_LEVEL, XZ_PRESET, ZSTD_LEVEL};
 pub use error::{Error, Origin};
 pub use listing::render_listing;
 pub use newc::{Entry, EntryKind};
-pub use pack::{inputs, list, pack, pack_to_memory, PackOptions, PackReport};
+pub use pack::{inputs, list, pack, pack_to_memory, PackOptions, PackReport, LARGEST_FILES};

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::declaration::{
-    BusyboxLinks, Declaration, FileSource, LinkStyle, Node, NodeKind, Overlay,
+    check_device_number, BusyboxLinks, Declaration, FileSource, LinkStyle, Node, NodeKind, Overlay,
 };
 use crate::error::{Error, Origin};
 use crate::guest_path::GuestPath;
@@ -63,14 +63,25 @@ impl Manifest {
         for dir in doc.dir {
             let table = dir.span().start;
             let dir = dir.into_inner();
-            let mut paths = dir.paths.unwrap_or_default();
-            paths.extend(dir.path);
-            if paths.is_empty() {
-                return Err(Error::manifest(
-                    &cx.origin(table),
-                    "a [[dir]] needs `path` or `paths`",
-                ));
-            }
+            let paths = match (dir.path, dir.paths) {
+                (Some(path), None) => vec![path],
+                (None, Some(paths)) if !paths.is_empty() => paths,
+                (None, _) => {
+                    return Err(Error::manifest(
+                        &cx.origin(table),
+                        "a [[dir]] needs `path` or `paths`",
+                    ))
+                }
+                (Some(path), Some(_)) => {
+                    return Err(Error::manifest(
+                        &cx.origin(path.span().start),
+                        format!(
+                            "a [[dir]] takes `path` or `paths`, not both: move {:?} into `paths`, or make it a [[dir]] of its own",
+                            path.get_ref()
+                        ),
+                    ))
+                }
+            };
             let mode = cx.mode(dir.mode.as_ref())?;
             for path in paths {
                 decls.push((
@@ -124,7 +135,13 @@ impl Manifest {
         for node in doc.node {
             let origin = cx.origin(node.path.span().start);
             let numbers = match (&node.major, &node.minor) {
-                (Some(major), Some(minor)) => Some((*major.get_ref(), *minor.get_ref())),
+                (Some(major), Some(minor)) => {
+                    for (which, number) in [("major", major), ("minor", minor)] {
+                        check_device_number(which, *number.get_ref())
+                            .map_err(|m| Error::manifest(&cx.origin(number.span().start), m))?;
+                    }
+                    Some((*major.get_ref(), *minor.get_ref()))
+                }
                 (None, None) => None,
                 _ => {
                     return Err(Error::manifest(
@@ -233,9 +250,19 @@ impl Context<'_> {
         Origin::at_offset(self.file, self.text, offset)
     }
 
+    /// Reads an absolute guest path: a relative one (`etc`) is refused, since it could as
+    /// well mean a host path relative to the manifest.
     fn guest_path(&self, raw: &Spanned<String>) -> Result<GuestPath, Error> {
-        GuestPath::parse(raw.get_ref())
-            .map_err(|message| Error::manifest(&self.origin(raw.span().start), message))
+        let origin = self.origin(raw.span().start);
+        let text = raw.get_ref();
+        if !text.is_empty() && !text.starts_with('/') {
+            let path = GuestPath::parse(text).map_err(|m| Error::manifest(&origin, m))?;
+            return Err(Error::manifest(
+                &origin,
+                format!("guest path {text:?} is relative: guest paths are absolute, write {path}"),
+            ));
+        }
+        GuestPath::parse(text).map_err(|message| Error::manifest(&origin, message))
     }
 
     fn host_path(&self, raw: &Spanned<String>) -> Result<PathBuf, Error> {
@@ -281,14 +308,7 @@ impl Context<'_> {
         let literal = self.text.get(raw.span()).unwrap_or("");
         let value = match raw.get_ref() {
             ModeToml::Int(n) if literal.starts_with("0o") => u32::try_from(*n).ok(),
-            ModeToml::Int(_) => {
-                return Err(Error::manifest(
-                    &origin,
-                    format!(
-                        "mode {literal} is not octal: write it as 0o{literal} or \"0{literal}\""
-                    ),
-                ))
-            }
+            ModeToml::Int(n) => return Err(Error::manifest(&origin, not_octal(literal, *n))),
             ModeToml::Str(s) => {
                 let digits = s.strip_prefix("0o").unwrap_or(s);
                 if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
@@ -307,6 +327,22 @@ impl Context<'_> {
                 format!("mode {literal} is out of range: permission bits go up to 0o7777"),
             )),
         }
+    }
+}
+
+/// Why a mode written as a TOML decimal (or hex, binary) integer is refused, and what to
+/// write: `755` was meant as octal, so `0o755`; `493` is decimal for `0o755`, so `0o755` too.
+fn not_octal(literal: &str, value: i64) -> String {
+    let octal_digits = !literal.is_empty() && literal.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    if octal_digits {
+        format!("mode {literal} is not octal: write it as 0o{literal} or \"0{literal}\"")
+    } else if (0..=0o7777).contains(&value) {
+        format!(
+            "mode {literal} is not octal: TOML reads it as the number {value}, which is 0o{value:o} \
+             in octal; write 0o{value:o} or \"0{value:o}\""
+        )
+    } else {
+        format!("mode {literal} is out of range: permission bits are octal, up to 0o7777 (write e.g. 0o755)")
     }
 }
 

@@ -9,7 +9,7 @@ use crate::compression::Compression;
 use crate::error::Error;
 use crate::manifest::Manifest;
 use crate::newc::{self, Entry};
-use crate::tree::Tree;
+use crate::tree::{file_type, Tree};
 
 /// Everything [`pack`] needs from the outside world.
 #[derive(Debug, Clone)]
@@ -37,7 +37,13 @@ pub struct PackReport {
     pub compression: Compression,
     /// Every host path read, sorted: see [`inputs`].
     pub inputs: Vec<PathBuf>,
+    /// The largest regular files (at most [`LARGEST_FILES`]), largest first: guest path and
+    /// size, for the caller to compare with the guest's memory.
+    pub largest_files: Vec<(String, u64)>,
 }
+
+/// How many files [`PackReport::largest_files`] names.
+pub const LARGEST_FILES: usize = 3;
 
 /// Builds the archive `opts` describes and writes it to `out` atomically (temp file + rename).
 ///
@@ -82,9 +88,23 @@ pub fn pack_to_memory(opts: &PackOptions) -> Result<(PackReport, Vec<u8>), Error
         raw_bytes: raw.len() as u64,
         compressed_bytes: compressed.len() as u64,
         compression: opts.compression,
+        largest_files: largest_files(&tree),
         inputs: tree.inputs.into_iter().collect(),
     };
     Ok((report, compressed))
+}
+
+/// The [`LARGEST_FILES`] largest regular files of `tree`, largest first (ties by path).
+fn largest_files(tree: &Tree) -> Vec<(String, u64)> {
+    let mut files: Vec<(String, u64)> = tree
+        .entries
+        .iter()
+        .filter(|e| e.mode & file_type::MASK == file_type::FILE && e.body.len() > 0)
+        .map(|e| (e.path.to_string(), e.body.len()))
+        .collect();
+    files.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    files.truncate(LARGEST_FILES);
+    files
 }
 
 /// Every host path packing `manifest` reads, sorted: the manifest, included lists, `busybox.links`

@@ -389,6 +389,7 @@ fn check_error(manifest: &str, expect: Expect) {
     fx.file("files/busybox", "busybox", 0o755);
     fx.file("files/busybox.links", "/bin/ls\n\n/sbin/init\n", 0o644);
     fx.file("files/bad.links", "/bin/ls\nbin/sh\n", 0o644);
+    fx.file("files/big.list", "nod /dev/big 0600 0 0 c 4096 1\n", 0o644);
     fx.file(
         "files/bad.list",
         "# comment\ndir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5\n",
@@ -556,6 +557,139 @@ source = "${files}/busybox"
 "#,
         expect!["$DIR/rootfs.toml:3: overlay source $DIR/files/busybox is not a directory (use [[file]] for a single file)"],
     );
+}
+
+/// Issue 18, case 12: input the kernel would misread, or that reads two ways, is refused.
+#[test]
+fn ambiguous_or_out_of_range_manifests_are_refused() {
+    check_error(
+        r#"
+[[node]]
+path = "/dev/big"
+type = "char"
+major = 4096
+minor = 0
+"#,
+        expect!["$DIR/rootfs.toml:5: major 4096 is too large: the kernel's device numbers have 12 bits of major (0 to 4095), a larger one is read as another device; use a number up to 4095"],
+    );
+    check_error(
+        r#"
+[[node]]
+path = "/dev/big"
+type = "block"
+major = 8
+minor = 1048576
+"#,
+        expect!["$DIR/rootfs.toml:6: minor 1048576 is too large: the kernel's device numbers have 20 bits of minor (0 to 1048575), a larger one is read as another device; use a number up to 1048575"],
+    );
+    check_error(
+        r#"
+[[gen_init_cpio]]
+list = "${files}/big.list"
+"#,
+        expect!["$DIR/files/big.list:1 (from $DIR/rootfs.toml:3): major 4096 is too large: the kernel's device numbers have 12 bits of major (0 to 4095), a larger one is read as another device; use a number up to 4095"],
+    );
+    check_error(
+        r#"
+[[dir]]
+path = "etc"
+"#,
+        expect![[
+            r#"$DIR/rootfs.toml:3: guest path "etc" is relative: guest paths are absolute, write /etc"#
+        ]],
+    );
+    check_error(
+        r#"
+[[file]]
+path = "/bin/busybox"
+source = "${files}/busybox"
+
+[[busybox_links]]
+list = "${files}/busybox.links"
+binary = "bin/busybox"
+"#,
+        expect![[
+            r#"$DIR/rootfs.toml:8: guest path "bin/busybox" is relative: guest paths are absolute, write /bin/busybox"#
+        ]],
+    );
+    check_error(
+        r#"
+[[dir]]
+path = "/srv"
+paths = ["/etc", "/var"]
+"#,
+        expect![[
+            r#"$DIR/rootfs.toml:3: a [[dir]] takes `path` or `paths`, not both: move "/srv" into `paths`, or make it a [[dir]] of its own"#
+        ]],
+    );
+    check_error(
+        r#"
+[[dir]]
+path = "/root"
+mode = 493
+"#,
+        expect![[
+            r#"$DIR/rootfs.toml:4: mode 493 is not octal: TOML reads it as the number 493, which is 0o755 in octal; write 0o755 or "0755""#
+        ]],
+    );
+    check_error(
+        r#"
+[[dir]]
+path = "/root"
+mode = 0x1c0
+"#,
+        expect![[
+            r#"$DIR/rootfs.toml:4: mode 0x1c0 is not octal: TOML reads it as the number 448, which is 0o700 in octal; write 0o700 or "0700""#
+        ]],
+    );
+    check_error(
+        r#"
+[[dir]]
+path = "/root"
+mode = 99999
+"#,
+        expect!["$DIR/rootfs.toml:4: mode 99999 is out of range: permission bits are octal, up to 0o7777 (write e.g. 0o755)"],
+    );
+}
+
+/// The report names the largest files, for the caller to weigh against the guest's memory.
+#[test]
+fn the_report_names_the_largest_files() {
+    let fx = Fixture::new();
+    fx.file("big", &"x".repeat(3000), 0o644);
+    fx.file("mid", &"x".repeat(2000), 0o644);
+    fx.file(
+        "rootfs.toml",
+        r#"
+[[file]]
+path = "/big"
+source = "big"
+
+[[file]]
+path = "/a/mid"
+source = "mid"
+
+[[file]]
+path = "/small"
+contents = "hi"
+
+[[file]]
+path = "/tiny"
+contents = "h"
+
+[[file]]
+path = "/empty"
+contents = ""
+"#,
+        0o644,
+    );
+    let report = pack(
+        &fx.options("rootfs.toml", Compression::None),
+        &fx.path("out.cpio"),
+    )
+    .unwrap();
+    expect![[r#"[("/big", 3000), ("/a/mid", 2000), ("/small", 2)]"#]]
+        .assert_eq(&format!("{:?}", report.largest_files));
 }
 
 #[test]

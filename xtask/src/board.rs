@@ -6,6 +6,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use crate::layout;
+use rootfs::Compression;
 
 /// The board used when `--board` is not given.
 pub const DEFAULT_BOARD: &str = "versatilepb";
@@ -94,8 +95,10 @@ pub struct BusyboxSpec {
 pub struct RootfsSpec {
     /// Manifest, relative to the board dir.
     pub manifest: Utf8PathBuf,
-    /// Default initramfs compression (`gzip`, `zstd`, `xz`, `lz4`, `none`).
-    pub compression: String,
+    /// Default initramfs compression (`gzip`, `zstd`, `xz`, `lz4`, `none`), checked on load
+    /// so a bad name is an error at its line of `board.toml`.
+    #[serde(deserialize_with = "compression_name")]
+    pub compression: Compression,
 }
 
 /// `[qemu]`.
@@ -124,6 +127,11 @@ pub struct QemuSpec {
 
 fn yes() -> bool {
     true
+}
+
+fn compression_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Compression, D::Error> {
+    let name = String::deserialize(d)?;
+    name.parse().map_err(serde::de::Error::custom)
 }
 
 /// `[e2e]`: what the guest shows, checked by the end-to-end suite.
@@ -205,8 +213,7 @@ impl Board {
         }
         let path = dir.join("board.toml");
         let text = fs_err::read_to_string(&path)?;
-        let spec: BoardSpec =
-            toml::from_str(&text).with_context(|| format!("{path}: invalid board file"))?;
+        let spec: BoardSpec = toml::from_str(&text).map_err(|e| toml_error(&path, &text, &e))?;
         Ok(Board { name, dir, spec })
     }
 
@@ -325,6 +332,16 @@ impl Board {
         self.out_dir().join("initramfs")
     }
 
+    /// The guest's memory in bytes: the `-m` of `[qemu] args` (`128M`, `1G`, `size=512M`, a
+    /// bare number of MiB), else QEMU's default of 128 MiB. `None` if `-m` does not parse.
+    pub fn guest_ram(&self) -> Option<u64> {
+        let args = &self.spec.qemu.args;
+        let Some(at) = args.iter().position(|a| a == "-m") else {
+            return Some(128 << 20);
+        };
+        parse_ram(args.get(at + 1)?)
+    }
+
     /// Packed initramfs with the given file extension (`gz`, `zst`, ...).
     pub fn initramfs(&self, extension: &str) -> Utf8PathBuf {
         if extension.is_empty() {
@@ -333,6 +350,47 @@ impl Board {
             self.out_dir().join(format!("initramfs.cpio.{extension}"))
         }
     }
+}
+
+/// A `board.toml` error as `path:line: message`, without the TOML crate's source excerpt.
+fn toml_error(path: &Utf8Path, text: &str, err: &toml::de::Error) -> anyhow::Error {
+    let line = err.span().map_or(0, |span| {
+        text.as_bytes()[..span.start.min(text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    });
+    let place = if line > 0 {
+        format!("{}:{line}", layout::display_path(path))
+    } else {
+        layout::display_path(path).to_string()
+    };
+    let message: Vec<&str> = err.message().lines().map(str::trim).collect();
+    anyhow::anyhow!("{place}: {}", message.join("; "))
+}
+
+/// A QEMU `-m` value in bytes: `128M`, `1G`, `size=512M,maxmem=1G`, `256` (MiB).
+fn parse_ram(value: &str) -> Option<u64> {
+    let size = value
+        .split(',')
+        .find_map(|part| match part.split_once('=') {
+            Some(("size", v)) => Some(v),
+            Some(_) => None,
+            None => Some(part),
+        })?;
+    let (digits, unit) = match size.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => size.split_at(i),
+        None => (size, "M"),
+    };
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "K" => 10,
+        "M" | "MB" => 20,
+        "G" | "GB" => 30,
+        "T" => 40,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
 }
 
 /// A board name is one plain path component (letters, digits, `.`, `_`, `-`, not
@@ -351,4 +409,37 @@ fn check_name(name: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ram;
+    use expect_test::expect;
+
+    #[test]
+    fn qemu_memory_sizes_read_as_qemu_reads_them() {
+        let got: Vec<String> = [
+            "128M",
+            "128",
+            "1G",
+            "2g",
+            "size=512M,maxmem=1G",
+            "64K",
+            "lots",
+            "",
+        ]
+        .iter()
+        .map(|v| format!("{v}: {:?}", parse_ram(v)))
+        .collect();
+        expect![[r#"
+            128M: Some(134217728)
+            128: Some(134217728)
+            1G: Some(1073741824)
+            2g: Some(2147483648)
+            size=512M,maxmem=1G: Some(536870912)
+            64K: Some(65536)
+            lots: None
+            : None"#]]
+        .assert_eq(&got.join("\n"));
+    }
 }

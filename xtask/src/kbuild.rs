@@ -31,6 +31,7 @@ pub fn make(board: &Board, src: &Utf8Path, build: &Utf8Path, arch: Option<&str>)
 /// Reads and parses a `.config` or fragment; a bad line is reported as `file:line:column`
 /// (the file relative to the workspace when it is inside it).
 pub fn read_config(path: &Utf8Path) -> Result<Config> {
-    let text = fs_err::read_to_string(path)?;
-    Ok(Config::parse(&text).map_err(|e| e.in_file(display_path(path).as_str()))?)
+    let bytes = fs_err::read(path)?;
+    Ok(Config::parse_bytes(&bytes, Config::DEFAULT_PREFIX)
+        .map_err(|e| e.in_file(display_path(path).as_str()))?)
 }

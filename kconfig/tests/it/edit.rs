@@ -185,6 +185,7 @@ fn typed_values_from_the_command_line() {
         ("hello world", None),
         ("\"quoted \\\" inside\"", None),
         ("\"unterminated", None),
+        ("\"a\"b\"", None),
         ("m", Some(Bool)),
         ("y", Some(Bool)),
         ("42", Some(kconfig::SymbolType::String)),
@@ -214,6 +215,7 @@ fn typed_values_from_the_command_line() {
         hello world            None       Str("hello world")
         "quoted \" inside"     None       Str("quoted \" inside")
         "unterminated          None       error: unterminated string "unterminated; close it with a double quote
+        "a"b"                  None       error: "a"b": `b"` after the closing quote; escape a quote inside the string as \", e.g. "a\"b"
         m                      Some(Bool) error: bool symbol cannot take m; use y or n
         y                      Some(Bool) Tristate(Yes)
         42                     Some(String) Str("42")
@@ -223,4 +225,33 @@ fn typed_values_from_the_command_line() {
         zz                     Some(Hex)  error: hex symbol cannot take zz; use a hexadecimal number such as 0x1000
         "1"                    Some(Tristate) error: tristate symbol cannot take "1"; use y, m or n
     "#]].assert_eq(&out);
+}
+
+/// Issue 18: a CRLF file keeps CRLF endings, on rewritten and on added lines.
+#[test]
+fn crlf_files_stay_crlf() {
+    let show = |config: &Config| config.to_string().replace('\r', "\\r");
+    let mut config = Config::parse("# crlf\r\nCONFIG_A=y\r\nCONFIG_B=y").unwrap();
+    assert!(config.crlf());
+    config
+        .set("A", Value::Tristate(kconfig::Tristate::Module))
+        .unwrap();
+    config.set("C", Value::Int(3)).unwrap();
+    config.unset("D").unwrap();
+    expect![[r#"
+        # crlf\r
+        CONFIG_A=m\r
+        CONFIG_B=y\r
+        CONFIG_C=3\r
+        # CONFIG_D is not set\r
+    "#]]
+    .assert_eq(&show(&config));
+    let mut lf = Config::parse("CONFIG_A=y\n").unwrap();
+    assert!(!lf.crlf());
+    lf.set("B", Value::Int(1)).unwrap();
+    expect![[r#"
+        CONFIG_A=y
+        CONFIG_B=1
+    "#]]
+    .assert_eq(&show(&lf));
 }

@@ -100,6 +100,35 @@ fn a_symbol_repeated_inside_one_fragment_is_reported() {
     );
 }
 
+/// Issue 18: a symbol is reported once per fragment, however often the fragment repeats it.
+#[test]
+fn a_redefinition_is_reported_once_per_fragment() {
+    check(
+        "CONFIG_A=y\n",
+        &[("again.config", "CONFIG_A=y\nCONFIG_A=m\n")],
+        false,
+        expect![[r#"
+            CONFIG_A: y -> m (again.config)
+            ---
+
+            CONFIG_A=y
+            CONFIG_A=m
+        "#]],
+    );
+    check(
+        "CONFIG_A=y\n",
+        &[("again.config", "CONFIG_A=m\nCONFIG_A=n\n")],
+        false,
+        expect![[r#"
+            CONFIG_A: y -> n (again.config)
+            ---
+
+            CONFIG_A=m
+            CONFIG_A=n
+        "#]],
+    );
+}
+
 #[test]
 fn unterminated_base_gets_its_newline_instead_of_a_blank_line() {
     check(

@@ -119,7 +119,7 @@ fn other_prefixes() {
         "BR2_",
         "CONFIG_A=y\n",
         expect![[r#"
-            error: line 1, column 1: expected `<PREFIX>NAME=value`, a `#` comment or a blank line, found `CONFIG_A=y`
+            error: line 1, column 1: expected `BR2_NAME=value`, a `#` comment or a blank line, found `CONFIG_A=y`
         "#]],
     );
 }
@@ -165,7 +165,7 @@ fn bad_lines_name_line_column_and_what_was_expected() {
     check(
         "  CONFIG_A=y\n",
         expect![[r#"
-            error: line 1, column 1: expected `<PREFIX>NAME=value`, a `#` comment or a blank line, found `  CONFIG_A=y`
+            error: line 1, column 1: expected `CONFIG_NAME=value`, a `#` comment or a blank line, found `  CONFIG_A=y`
         "#]],
     );
     check(
@@ -181,7 +181,7 @@ fn errors_name_the_file_when_told() {
     let error = Config::parse("ok\n")
         .unwrap_err()
         .in_file("boards/x/linux.config");
-    expect![[r#"boards/x/linux.config:1:1: expected `<PREFIX>NAME=value`, a `#` comment or a blank line, found `ok`"#]]
+    expect!["boards/x/linux.config:1:1: expected `CONFIG_NAME=value`, a `#` comment or a blank line, found `ok`"]
         .assert_eq(&error.to_string());
 }
 
@@ -194,4 +194,18 @@ fn the_last_assignment_of_a_symbol_wins() {
         .collect();
     expect![[r#"["B=y", "A=m"]"#]].assert_eq(&format!("{effective:?}"));
     assert_eq!(config.symbol_count(), 2);
+}
+
+/// Issue 18: bytes that are not UTF-8 are an error at their line and column, the line shown
+/// with the bytes escaped; the prefix in "expected" is the file's own.
+#[test]
+fn non_utf8_bytes_and_wrong_prefixes_name_line_and_column() {
+    let show = |bytes: &[u8], prefix: &str| match Config::parse_bytes(bytes, prefix) {
+        Ok(config) => format!("ok: {} lines", config.lines().len()),
+        Err(e) => e.in_file("f.config").to_string(),
+    };
+    expect![[r#"f.config:3:14: expected UTF-8 text (a .config is UTF-8; re-save the file as UTF-8), found `\xe9 x"`"#]].assert_eq(&show(b"CONFIG_A=y\n# caf\xc3\xa9\nCONFIG_B=\"caf\xe9 x\"\nCONFIG_C=y\n", "CONFIG_"));
+    expect![[r#"f.config:1:1: expected UTF-8 text (a .config is UTF-8; re-save the file as UTF-8), found `\xff`"#]].assert_eq(&show(b"\xff\n", "CONFIG_"));
+    expect!["ok: 1 lines"].assert_eq(&show("CONFIG_A=\"é\"\n".as_bytes(), "CONFIG_"));
+    expect!["f.config:1:1: expected `BR2_NAME=value`, a `#` comment or a blank line, found `CONFIG_A=y`"].assert_eq(&show(b"CONFIG_A=y\n", "BR2_"));
 }

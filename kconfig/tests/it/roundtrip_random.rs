@@ -85,15 +85,26 @@ proptest! {
         for (symbol, value) in &expected {
             prop_assert_eq!(config.get(symbol), Some(value));
         }
+        // A CRLF file stays CRLF: every line ends in `\r\n`, the added ones too.
+        let bare_lf = |t: &str| t.replace("\r\n", "").contains('\n');
+        if original.crlf() && !bare_lf(&text) {
+            let out = config.to_string();
+            prop_assert!(!bare_lf(&out), "a bare LF in {:?}", out);
+        }
         // Lines of the original that do not assign an edited symbol are all still there,
-        // in order (the last line may have gained the newline it lacked).
+        // in order (the last line may have gained the newline it lacked, and in a CRLF
+        // file its `\r`).
         let kept: Vec<&str> = original
             .lines()
             .iter()
             .filter(|l| l.assignment_parts().is_none_or(|(s, _)| !expected.contains_key(s)))
-            .map(|l| l.text())
+            .map(|l| l.text().trim_end_matches('\r'))
             .collect();
-        let now: Vec<&str> = config.lines().iter().map(|l| l.text()).collect();
+        let now: Vec<&str> = config
+            .lines()
+            .iter()
+            .map(|l| l.text().trim_end_matches('\r'))
+            .collect();
         let mut position = 0;
         for line in kept {
             let found = now[position..].iter().position(|l| *l == line);

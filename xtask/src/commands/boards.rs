@@ -4,7 +4,7 @@ use anyhow::Result;
 use std::process::ExitCode;
 
 use crate::board::Board;
-use crate::engine::Ctx;
+use crate::engine::{render_error, Ctx};
 use crate::host::setup;
 
 /// `cargo xtask boards` takes no options (every board is listed, whatever `--board` says).
@@ -12,16 +12,39 @@ use crate::host::setup;
 pub struct BoardsArgs {}
 
 /// `cargo xtask boards`: each board, whether this host has its tools, and its description.
+/// A board whose `board.toml` does not load is listed as broken with the error, the others
+/// still listed, and the command fails at the end.
 pub fn run(_ctx: &Ctx, _args: BoardsArgs) -> Result<ExitCode> {
+    let mut broken = Vec::new();
     for name in Board::names()? {
-        let board = Board::load(&name)?;
-        let missing = setup::missing_tools(&board);
-        print!(
-            "{}",
-            board_line(&name, &board.spec.description, missing.as_deref())
-        );
+        match Board::load(&name) {
+            Ok(board) => {
+                let missing = setup::missing_tools(&board);
+                print!(
+                    "{}",
+                    board_line(&name, &board.spec.description, missing.as_deref())
+                );
+            }
+            Err(err) => {
+                print!("{}", broken_line(&name, &render_error(&err)));
+                broken.push(name);
+            }
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    if broken.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "error: {} board(s) cannot be read: {}; fix the board.toml errors shown above",
+        broken.len(),
+        broken.join(", ")
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+/// A board whose `board.toml` does not load: name, `broken`, and the error.
+fn broken_line(name: &str, error: &str) -> String {
+    format!("{name:<14} broken   {error}\n")
 }
 
 /// One board in `cargo xtask boards`: name, `ready` or `missing`, description, and
@@ -38,7 +61,7 @@ fn board_line(name: &str, description: &str, missing: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::board_line;
+    use super::{board_line, broken_line};
     use expect_test::expect;
 
     #[test]
@@ -48,11 +71,16 @@ mod tests {
                 "x86_64",
                 "x86_64 QEMU microvm",
                 Some("qemu-system-x86_64 not found (package qemu-system-x86)"),
+            )
+            + &broken_line(
+                "mine",
+                "boards/mine/board.toml:37: unknown compression `brotli`; expected one of gzip, zstd, xz, lz4, none",
             );
         expect![[r#"
             versatilepb    ready    ARM Versatile PB
             x86_64         missing  x86_64 QEMU microvm
                                     qemu-system-x86_64 not found (package qemu-system-x86): run `cargo xtask setup --board x86_64`
+            mine           broken   boards/mine/board.toml:37: unknown compression `brotli`; expected one of gzip, zstd, xz, lz4, none
         "#]]
         .assert_eq(&text);
     }

@@ -580,21 +580,23 @@ fn write_edited(path: &Utf8Path, config: &Config, dry_run: bool) -> Result<()> {
         eprintln!("{shown}: already up to date");
         return Ok(());
     }
-    print!(
-        "{}",
-        kconfig::unified_diff(
-            &old,
-            &new,
-            &format!("a/{shown}"),
-            &format!("b/{shown}"),
-            colour()
-        )
+    let diff = kconfig::unified_diff(
+        &old,
+        &new,
+        &format!("a/{shown}"),
+        &format!("b/{shown}"),
+        colour(),
     );
     if dry_run {
+        print!("{diff}");
         eprintln!("dry run: {shown} not written");
         return Ok(());
     }
+    // The diff says what was done, so it is shown only once the file is written.
     crate::engine::write_atomic(path, new.as_bytes())
+        .with_context(|| format!("cannot write {shown}, left as it was"))?;
+    print!("{diff}");
+    Ok(())
 }
 
 /// Colour only for a person at a terminal, and never with `NO_COLOR`.

@@ -233,10 +233,24 @@ impl std::fmt::Display for StageFailed {
     }
 }
 
-/// An error as the user reads it: its causes on one line (`{:#}`), then, when a stage
-/// failed, the last lines of that stage's log and where the full log is.
+/// An error as the user reads it: its causes on one line, each once (a cause whose text the
+/// one before already contains, as `tempfile` and `fs` errors repeat their OS error, is
+/// left out), then, when a stage failed, the last lines of that stage's log and where the
+/// full log is.
 pub fn render_error(err: &anyhow::Error) -> String {
-    let mut text = format!("{err:#}");
+    let mut text = String::new();
+    let mut previous = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if message.is_empty() || previous.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+        previous = message;
+    }
     if let Some(failed) = err.downcast_ref::<StageFailed>() {
         if !failed.tail.is_empty() {
             text.push_str(&format!(

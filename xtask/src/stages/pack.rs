@@ -10,6 +10,7 @@ use crate::board::Board;
 
 use crate::engine::{run_stage, symlink_atomic, Ctx, Fingerprint, Report};
 use crate::layout::display_path;
+use crate::render::human_size;
 
 /// Options of the pack stage (`cargo xtask pack` and `all`).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -30,14 +31,14 @@ pub fn manifest_vars(board: &Board) -> BTreeMap<String, PathBuf> {
     vars
 }
 
-/// The compression asked for, else the board's.
+/// The compression asked for, else the board's (checked when `board.toml` was read).
 pub fn compression(board: &Board, args: &PackStageArgs) -> Result<Compression> {
-    let name = args
-        .compression
-        .as_deref()
-        .unwrap_or(&board.spec.rootfs.compression);
-    name.parse::<Compression>()
-        .with_context(|| format!("--compression {name}"))
+    match args.compression.as_deref() {
+        Some(name) => name
+            .parse::<Compression>()
+            .with_context(|| format!("--compression {name}")),
+        None => Ok(board.spec.rootfs.compression),
+    }
 }
 
 /// `SOURCE_DATE_EPOCH`, else 0: the mtime of every archive entry.
@@ -48,6 +49,32 @@ fn mtime() -> Result<u64> {
         }),
         Err(_) => Ok(0),
     }
+}
+
+/// A warning when the archive and the files it unpacks to take more than half the guest's
+/// memory (`ram`, bytes; `None` when `-m` does not parse): the kernel holds both while it
+/// unpacks, beside itself and init, so such a guest is likely to run out of memory at boot.
+fn memory_warning(report: &rootfs::PackReport, ram: Option<u64>) -> Option<String> {
+    let ram = ram?;
+    let needed = report.raw_bytes + report.compressed_bytes;
+    if needed <= ram / 2 {
+        return None;
+    }
+    let largest: Vec<String> = report
+        .largest_files
+        .iter()
+        .map(|(path, size)| format!("{path} ({})", human_size(*size)))
+        .collect();
+    Some(format!(
+        "warning: the initramfs ({}) unpacks to {} in a guest with {} of memory (`-m` in \
+         board.toml's [qemu] args): archive and files must fit at once, so the boot will likely \
+         run out of memory; largest files: {}. Leave big files out of rootfs.toml or give the \
+         guest more memory",
+        human_size(report.compressed_bytes),
+        human_size(report.raw_bytes),
+        human_size(ram),
+        largest.join(", ")
+    ))
 }
 
 /// Runs the pack stage.
@@ -83,10 +110,45 @@ pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
         ));
         let report = rootfs::pack(&options, out.as_std_path())?;
         stage.log(&format!("{report:?}"));
+        if let Some(warning) = memory_warning(&report, board.guest_ram()) {
+            stage.note(&warning);
+        }
         Ok(())
     })?;
     // `initramfs` -> `initramfs.cpio.<ext>`, relative: the folder may move.
     let name = out.file_name().context("initramfs has no file name")?;
     symlink_atomic(Utf8Path::new(name), &current)?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory_warning;
+    use expect_test::expect;
+
+    fn report(raw: u64, compressed: u64, largest: &[(&str, u64)]) -> rootfs::PackReport {
+        rootfs::PackReport {
+            entries: 3,
+            raw_bytes: raw,
+            compressed_bytes: compressed,
+            compression: rootfs::Compression::None,
+            inputs: Vec::new(),
+            largest_files: largest.iter().map(|(p, s)| (p.to_string(), *s)).collect(),
+        }
+    }
+
+    #[test]
+    fn an_initramfs_too_big_for_the_guest_is_named_with_its_largest_files() {
+        let ram = Some(128 << 20);
+        let big = report(
+            600 << 20,
+            600 << 20,
+            &[("/big.bin", 600 << 20), ("/bin/busybox", 1 << 20)],
+        );
+        expect!["Some(\"warning: the initramfs (600.0 MiB) unpacks to 600.0 MiB in a guest with 128.0 MiB of memory (`-m` in board.toml's [qemu] args): archive and files must fit at once, so the boot will likely run out of memory; largest files: /big.bin (600.0 MiB), /bin/busybox (1.0 MiB). Leave big files out of rootfs.toml or give the guest more memory\")"]
+            .assert_eq(&format!("{:?}", memory_warning(&big, ram)));
+        let usual = report(3 << 20, 3 << 20, &[("/bin/busybox", 2 << 20)]);
+        assert_eq!(memory_warning(&usual, ram), None);
+        assert_eq!(memory_warning(&big, Some(4 << 30)), None);
+    }
 }

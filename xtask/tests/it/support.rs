@@ -108,3 +108,26 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Every file under `dir` by path, with its bytes (a symlink: its target), to check that a
+/// command changed nothing.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                todo.push(path);
+            } else if meta.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                out.insert(path, target.to_string_lossy().as_bytes().to_vec());
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                out.insert(path, bytes);
+            }
+        }
+    }
+    out
+}
