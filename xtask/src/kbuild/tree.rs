@@ -73,6 +73,15 @@ impl LoadedTree {
     }
 }
 
+impl LoadedTree {
+    /// Where the `.config` that `make <target>` wrote (a defconfig that is a make target,
+    /// like `tinyconfig`) is kept for this tree: beside the expanded defconfigs, removed
+    /// with them whenever the tree is parsed again.
+    pub fn make_target_base(&self, target: &str) -> Utf8PathBuf {
+        Utf8PathBuf::from(format!("{}make-{target}.config", self.expansions))
+    }
+}
+
 /// Removes the files of `dir` whose names start with `prefix`.
 fn remove_expansions(dir: &Utf8Path, prefix: &str) {
     let Ok(entries) = fs_err::read_dir(dir) else {

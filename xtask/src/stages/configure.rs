@@ -9,8 +9,9 @@
 //! parsed once per source and kept under `target/minilinux/<board>/kconfig/`): a
 //! defconfig file is expanded as `conf --defconfig` does, and `olddefconfig` is
 //! `conf --olddefconfig`, byte for byte; a defconfig that is a make target
-//! (`tinyconfig`) still runs `make`. `--make-olddefconfig` runs the kernel's own `conf`
-//! through `make` for both steps instead. Busybox always runs its `make`.
+//! (`tinyconfig`) runs `make` once, its result kept beside the tree's cache.
+//! `--make-olddefconfig` runs the kernel's own `conf` through `make` for both steps
+//! instead. Busybox always runs its `make`.
 
 use anyhow::{bail, Context, Result};
 use kconfig::{Config, Evaluation, Fragment, Kconfig, MergeOptions, SymbolIndex};
@@ -161,8 +162,8 @@ fn load_tree(ctx: &Ctx, stage: &Stage, pkg: &Package) -> Result<LoadedTree> {
 }
 
 /// The `.config` the defconfig gives: with a `tree`, a defconfig file expanded in
-/// process (`conf --defconfig`); else, or for a make target like `tinyconfig`,
-/// `make <defconfig>`.
+/// process (`conf --defconfig`), or a make target's (`tinyconfig`) result from the
+/// tree's cache; else `make <defconfig>` (kept for the tree when there is one).
 fn base_config(
     board: &Board,
     stage: &Stage,
@@ -183,9 +184,20 @@ fn base_config(
         stage.log(&format!("defconfig in process: {file} expanded"));
         return Config::parse(&expanded).map_err(|e| e.in_file(file.as_str()).into());
     }
+    // A make target (`tinyconfig`): its result is a function of the tree, arch and
+    // compiler, so the in-process route keeps it beside the tree's cache.
+    let kept = tree.map(|t| t.make_target_base(pkg.defconfig));
+    if let Some(kept) = kept.as_ref().filter(|k| k.is_file()) {
+        stage.log(&format!("make {} from the cache: {kept}", pkg.defconfig));
+        return read_config(kept);
+    }
     stage.status(&format!("make {}", pkg.defconfig));
     stage.run(make(board, pkg, pkg.defconfig))?;
-    read_config(&config_path)
+    let config = read_config(&config_path)?;
+    if let Some(kept) = kept {
+        write_atomic(&kept, config.to_string().as_bytes())?;
+    }
+    Ok(config)
 }
 
 fn make(board: &Board, pkg: &Package, target: &str) -> Command {
