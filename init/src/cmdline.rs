@@ -22,6 +22,8 @@ const WARNINGS_MAX: usize = 8;
 pub struct Config<'a> {
     /// Command mode: run this instead of the shell, print its status, stop the machine.
     pub exec: Option<Argv>,
+    /// Command mode with the command in a file (`init.exec_file=`): run it as a script.
+    pub exec_file: Option<&'a [u8]>,
     /// The interactive shell and its arguments (`init.shell=`).
     pub shell: Argv,
     /// Host name from `init.hostname=`, preferred over `/etc/hostname`.
@@ -39,6 +41,8 @@ pub enum Warning<'a> {
     EmptyExec,
     /// `init.exec=` with more words or bytes than a command can hold.
     ExecTooLong,
+    /// `init.exec_file=` with no path.
+    EmptyExecFile,
     /// `init.shell=` with no words.
     EmptyShell,
     /// `init.shell=` with more words or bytes than a command can hold.
@@ -49,6 +53,8 @@ pub enum Warning<'a> {
     BadPoweroff(&'a [u8]),
     /// Both `init.exec=` and `--` give a command.
     BothCommands,
+    /// `init.exec_file=` and also `init.exec=` or `--` give a command.
+    FileAndCommand,
 }
 
 /// The warnings of one command line, in order.
@@ -76,6 +82,7 @@ impl Piece for Warning<'_> {
         let parts: [&[u8]; 3] = match *self {
             Warning::EmptyExec => [b"init.exec= is empty: ", shell.as_bytes(), b""],
             Warning::ExecTooLong => [b"init.exec= is too long: ", shell.as_bytes(), b""],
+            Warning::EmptyExecFile => [b"init.exec_file= is empty: ignored", b"", b""],
             Warning::EmptyShell => [b"init.shell= is empty: using ", DEFAULT_SHELL, b""],
             Warning::ShellTooLong => [b"init.shell= is too long: using ", DEFAULT_SHELL, b""],
             Warning::DashesTooLong => [
@@ -90,6 +97,11 @@ impl Piece for Warning<'_> {
             ],
             Warning::BothCommands => [
                 b"both init.exec= and `--` give a command: running init.exec=",
+                b"",
+                b"",
+            ],
+            Warning::FileAndCommand => [
+                b"init.exec_file= and another command are given: running init.exec_file=",
                 b"",
                 b"",
             ],
@@ -247,6 +259,7 @@ fn command(
 pub fn parse(cmdline: &[u8]) -> Config<'_> {
     let mut config = Config {
         exec: None,
+        exec_file: None,
         shell: Argv::of(&[DEFAULT_SHELL]),
         hostname: None,
         poweroff_by_reboot: false,
@@ -279,6 +292,12 @@ pub fn parse(cmdline: &[u8]) -> Config<'_> {
                     }
                 }
             }
+            b"init.exec_file" => {
+                config.exec_file = Some(value).filter(|v| !v.is_empty());
+                if config.exec_file.is_none() {
+                    config.warnings.push(Warning::EmptyExecFile);
+                }
+            }
             b"init.hostname" => config.hostname = Some(value).filter(|v| !v.is_empty()),
             b"init.poweroff" => match value {
                 b"reboot" => config.poweroff_by_reboot = true,
@@ -308,6 +327,9 @@ pub fn parse(cmdline: &[u8]) -> Config<'_> {
     } else if !words.is_empty() {
         config.exec = Some(words);
     }
+    if config.exec_file.is_some() && config.exec.take().is_some() {
+        config.warnings.push(Warning::FileAndCommand);
+    }
     config
 }
 
@@ -334,11 +356,12 @@ mod tests {
             })
             .collect();
         format!(
-            "Config {{ exec: {}, shell: {:?}, hostname: {:?}, poweroff_by_reboot: {}, warnings: {:?} }}",
+            "Config {{ exec: {}, exec_file: {:?}, shell: {:?}, hostname: {:?}, poweroff_by_reboot: {}, warnings: {:?} }}",
             match &config.exec {
                 Some(argv) => format!("Some({:?})", words(argv)),
                 None => "None".to_string(),
             },
+            config.exec_file.map(text),
             words(&config.shell),
             config.hostname.map(text),
             config.poweroff_by_reboot,
@@ -384,7 +407,7 @@ mod tests {
     fn plain_boot_gives_the_default_shell() {
         check(
             "console=ttyAMA0 root=/dev/ram0\n",
-            r#"Config { exec: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: None, exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
@@ -392,7 +415,7 @@ mod tests {
     fn quoted_exec_value_keeps_its_spaces() {
         check(
             "console=ttyAMA0 init.exec=\"ls -l /\" quiet\n",
-            r#"Config { exec: Some(["ls", "-l", "/"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: Some(["ls", "-l", "/"]), exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
@@ -400,7 +423,7 @@ mod tests {
     fn single_quotes_inside_exec_group_words() {
         check(
             "init.exec=\"sh -c 'echo a; exit 3'\"",
-            r#"Config { exec: Some(["sh", "-c", "echo a; exit 3"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: Some(["sh", "-c", "echo a; exit 3"]), exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
@@ -408,16 +431,28 @@ mod tests {
     fn escaped_single_quote_inside_a_single_quoted_word() {
         check(
             r#"init.exec="/bin/sh -c 'tr '\''\n'\'' x; echo a\ b'""#,
-            r#"Config { exec: Some(["/bin/sh", "-c", "tr '\\n' x; echo a\\ b"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: Some(["/bin/sh", "-c", "tr '\\n' x; echo a\\ b"]), exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
     #[test]
-    fn a_script_file_runs_through_the_shell() {
-        // How a command delivered as a file in the initramfs is run.
+    fn a_command_in_a_file_is_named_by_its_path() {
+        // How `cargo xtask qemu --exec` passes any command: in a file of the initramfs.
         check(
-            "console=ttyS0 init.exec=\"/bin/sh /.minilinux/exec\"",
-            r#"Config { exec: Some(["/bin/sh", "/.minilinux/exec"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            "console=ttyS0 init.exec_file=/.minilinux/exec quiet",
+            r#"Config { exec: None, exec_file: Some("/.minilinux/exec"), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+        );
+    }
+
+    #[test]
+    fn a_command_file_wins_over_other_commands() {
+        check(
+            "init.exec=true init.exec_file=/x -- false",
+            r#"Config { exec: None, exec_file: Some("/x"), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["both init.exec= and `--` give a command: running init.exec=", "init.exec_file= and another command are given: running init.exec_file="] }"#,
+        );
+        check(
+            "init.exec_file= init.exec=true",
+            r#"Config { exec: Some(["true"]), exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["init.exec_file= is empty: ignored"] }"#,
         );
     }
 
@@ -425,7 +460,7 @@ mod tests {
     fn empty_quoted_words_are_words() {
         check(
             "init.exec=\"printf %s '' x\\\\\"",
-            r#"Config { exec: Some(["printf", "%s", "", "x\\"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: Some(["printf", "%s", "", "x\\"]), exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
@@ -433,7 +468,7 @@ mod tests {
     fn arguments_after_dashes_are_the_command() {
         check(
             "console=ttyAMA0 -- sh -c \"echo hi\" x=1",
-            r#"Config { exec: Some(["sh", "-c", "echo hi", "x=1"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: Some(["sh", "-c", "echo hi", "x=1"]), exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
@@ -441,7 +476,7 @@ mod tests {
     fn init_params_after_dashes_are_command_words() {
         check(
             "-- echo init.exec=true",
-            r#"Config { exec: Some(["echo", "init.exec=true"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: Some(["echo", "init.exec=true"]), exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
@@ -449,7 +484,7 @@ mod tests {
     fn exec_wins_over_dashes() {
         check(
             "init.exec=true -- false",
-            r#"Config { exec: Some(["true"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["both init.exec= and `--` give a command: running init.exec="] }"#,
+            r#"Config { exec: Some(["true"]), exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["both init.exec= and `--` give a command: running init.exec="] }"#,
         );
     }
 
@@ -457,7 +492,7 @@ mod tests {
     fn bare_dashes_start_the_shell() {
         check(
             "console=ttyAMA0 --",
-            r#"Config { exec: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: None, exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
@@ -465,7 +500,7 @@ mod tests {
     fn unknown_and_lookalike_params_are_ignored() {
         check(
             "init=/init init.execute=x xinit.exec=y rdinit=/init single",
-            r#"Config { exec: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: None, exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 
@@ -473,7 +508,7 @@ mod tests {
     fn shell_hostname_and_poweroff_are_read() {
         check(
             "init.shell=\"/bin/sh -l\" init.hostname=box init.poweroff=reboot",
-            r#"Config { exec: None, shell: ["/bin/sh", "-l"], hostname: Some("box"), poweroff_by_reboot: true, warnings: [] }"#,
+            r#"Config { exec: None, exec_file: None, shell: ["/bin/sh", "-l"], hostname: Some("box"), poweroff_by_reboot: true, warnings: [] }"#,
         );
     }
 
@@ -481,7 +516,7 @@ mod tests {
     fn empty_or_bad_values_warn() {
         check(
             "init.exec= init.shell=\"\" init.hostname= init.poweroff=maybe",
-            r#"Config { exec: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["init.exec= is empty: starting the shell", "init.shell= is empty: using /bin/sh", "init.poweroff=maybe is not understood: expected `reboot` or `poweroff`"] }"#,
+            r#"Config { exec: None, exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["init.exec= is empty: starting the shell", "init.shell= is empty: using /bin/sh", "init.poweroff=maybe is not understood: expected `reboot` or `poweroff`"] }"#,
         );
     }
 
@@ -490,7 +525,7 @@ mod tests {
         let many = "x ".repeat(300);
         check(
             &format!("init.exec=\"{many}\" init.shell=\"{many}\" -- {many}"),
-            r#"Config { exec: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["init.exec= is too long: starting the shell", "init.shell= is too long: using /bin/sh", "the command after `--` is too long: starting the shell"] }"#,
+            r#"Config { exec: None, exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: ["init.exec= is too long: starting the shell", "init.shell= is too long: using /bin/sh", "the command after `--` is too long: starting the shell"] }"#,
         );
     }
 
@@ -498,7 +533,7 @@ mod tests {
     fn later_params_win() {
         check(
             "init.exec=false init.exec=true",
-            r#"Config { exec: Some(["true"]), shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
+            r#"Config { exec: Some(["true"]), exec_file: None, shell: ["/bin/sh"], hostname: None, poweroff_by_reboot: false, warnings: [] }"#,
         );
     }
 

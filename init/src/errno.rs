@@ -17,6 +17,8 @@ impl Errno {
     pub const EIO: Errno = Errno(5);
     /// Argument list too long.
     pub const E2BIG: Errno = Errno(7);
+    /// Exec format error (a file that is neither a binary nor a `#!` script).
+    pub const ENOEXEC: Errno = Errno(8);
     /// No child processes.
     pub const ECHILD: Errno = Errno(10);
     /// Resource temporarily unavailable (a timed wait that timed out).

@@ -75,9 +75,25 @@ fn run_rc_script(cx: &Context) {
     }
 }
 
+/// Command mode with the command in a file: runs it as `execvp` runs a script, directly
+/// when the kernel can (a `#!` line, a binary), else with `/bin/sh`.
+fn run_command_file(cx: &Context, path: &[u8]) -> ! {
+    let direct = Argv::of(&[path]);
+    let started = match spawn_on_console(cx, &direct, false) {
+        Err(Errno::ENOEXEC) => spawn_on_console(cx, &Argv::of(&[DEFAULT_SHELL, path]), false),
+        other => other,
+    };
+    finish_command(cx, &direct, started)
+}
+
 /// Command mode: runs `argv`, prints its status line, stops the machine.
 fn run_command(cx: &Context, argv: &Argv) -> ! {
-    let status = match spawn_on_console(cx, argv, false) {
+    finish_command(cx, argv, spawn_on_console(cx, argv, false))
+}
+
+/// Command mode once `argv` was started (or not): waits, prints the status line, stops.
+fn finish_command(cx: &Context, argv: &Argv, started: Result<i32, Errno>) -> ! {
+    let status = match started {
         Ok(pid) => match reaper::wait_for(pid) {
             Event::Ended(status) => status,
             Event::Stop(stop) => shutdown::stop_machine(stop, cx.config.poweroff_by_reboot),
@@ -141,9 +157,10 @@ pub fn run(config: &Config, terminal: &mut Terminal, env: &Env) -> ! {
         env,
     };
     run_rc_script(&cx);
-    match &config.exec {
-        Some(argv) => run_command(&cx, argv),
-        None => run_shell(&cx),
+    match (config.exec_file, &config.exec) {
+        (Some(path), _) => run_command_file(&cx, path),
+        (None, Some(argv)) => run_command(&cx, argv),
+        (None, None) => run_shell(&cx),
     }
 }
 

@@ -11,7 +11,7 @@
 //! unpack the chosen [`Compression`] (see [`Compression::kernel_symbol`]).
 //!
 //! Entry points: [`pack`] (manifest to archive file), [`inputs`] (host paths a manifest reads,
-//! for fingerprinting), [`list`] and [`render_listing`] (archive to `ls -l`-style text).
+//! for fingerprinting), [`archive_of_files`] (files in memory to an uncompressed archive), [`list`] and [`render_listing`] (archive to `ls -l`-style text).
 //! Its benchmark against `find | cpio | gzip -9` is `benches/pack.rs`.
 
 #![warn(missing_docs)]
@@ -32,4 +32,7 @@ pub use compression::{Compression, GZIP_LEVEL, XZ_PRESET, ZSTD_LEVEL};
 pub use error::{Error, Origin};
 pub use listing::render_listing;
 pub use newc::{Entry, EntryKind};
-pub use pack::{inputs, list, pack, pack_to_memory, PackOptions, PackReport, LARGEST_FILES};
+pub use pack::{
+    archive_of_files, inputs, list, pack, pack_to_memory, InlineFile, PackOptions, PackReport,
+    LARGEST_FILES,
+};

@@ -6,7 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::compression::Compression;
-use crate::error::Error;
+use crate::declaration::{Declaration, FileSource, Node, NodeKind};
+use crate::error::{Error, Origin};
+use crate::guest_path::GuestPath;
 use crate::manifest::Manifest;
 use crate::newc::{self, Entry};
 use crate::tree::{file_type, Tree};
@@ -105,6 +107,47 @@ fn largest_files(tree: &Tree) -> Vec<(String, u64)> {
     files.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     files.truncate(LARGEST_FILES);
     files
+}
+
+/// A regular file given as bytes, for [`archive_of_files`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InlineFile<'a> {
+    /// Where it goes in the guest, e.g. `/.minilinux/exec`.
+    pub path: &'a str,
+    /// Permission bits (`0o7777` at most).
+    pub mode: u32,
+    /// The contents, any bytes.
+    pub data: &'a [u8],
+}
+
+/// An uncompressed newc archive of `files`, with their missing parent directories (0755,
+/// root), every mtime `mtime`: what the kernel unpacks from an archive put before (or
+/// after) another, e.g. a file added to an initramfs for one boot without repacking it.
+pub fn archive_of_files(files: &[InlineFile], mtime: u32) -> Result<Vec<u8>, Error> {
+    let mut declarations = Vec::with_capacity(files.len());
+    for file in files {
+        let path = GuestPath::parse(file.path).map_err(Error::Option)?;
+        if file.mode > 0o7777 {
+            return Err(Error::Option(format!(
+                "mode {:#o} of {path} has bits beyond 0o7777",
+                file.mode
+            )));
+        }
+        declarations.push(Declaration::Node(Node {
+            path,
+            kind: NodeKind::File(FileSource::Inline(file.data.to_vec())),
+            mode: Some(file.mode),
+            uid: 0,
+            gid: 0,
+            origin: Origin::new("(in memory)", 0),
+            weak: false,
+        }));
+    }
+    let manifest = Manifest {
+        declarations,
+        files_read: Vec::new(),
+    };
+    newc::write(&Tree::build(&manifest)?, mtime)
 }
 
 /// Every host path packing `manifest` reads, sorted: the manifest, included lists, `busybox.links`

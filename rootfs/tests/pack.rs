@@ -871,3 +871,57 @@ fn list_reads_an_uncompressed_archive_followed_by_a_compressed_one() {
             .to_string(),
     );
 }
+
+#[test]
+fn files_in_memory_make_an_archive_gnu_cpio_extracts_byte_for_byte() {
+    // Any bytes: quotes, newlines, non-UTF-8, and more than 64 KiB.
+    let mut script = b"echo \"a 'b'\"\nprintf '\xff\xfe'\n".to_vec();
+    script.resize(script.len() + 70_000, b'w');
+    let files = [rootfs::InlineFile {
+        path: "/.minilinux/exec",
+        mode: 0o755,
+        data: &script,
+    }];
+    let archive = rootfs::archive_of_files(&files, 0).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new("cpio")
+        .args(["-idm", "--quiet", "--no-absolute-filenames"])
+        .current_dir(out.path())
+        .stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(&archive)?;
+            child.wait()
+        })
+        .expect("GNU cpio runs");
+    assert!(status.success());
+    let extracted = out.path().join(".minilinux/exec");
+    assert!(std::fs::read(&extracted).unwrap() == script);
+    let mode = std::fs::metadata(&extracted).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o755);
+    let listing = render_listing(&list(&archive).unwrap());
+    expect![[r#"
+        drwxr-xr-x 2 0 0     0 /.minilinux
+        -rwxr-xr-x 1 0 0 70025 /.minilinux/exec
+    "#]]
+    .assert_eq(&listing);
+}
+
+#[test]
+fn files_in_memory_with_a_bad_path_or_mode_are_refused() {
+    let bad = |path, mode| {
+        let file = rootfs::InlineFile {
+            path,
+            mode,
+            data: b"",
+        };
+        rootfs::archive_of_files(&[file], 0)
+            .unwrap_err()
+            .to_string()
+    };
+    expect![[r#"
+        guest path "/../x" leaves `/`
+        mode 0o10000 of /x has bits beyond 0o7777"#]]
+    .assert_eq(&format!("{}\n{}", bad("/../x", 0o644), bad("/x", 0o10000)));
+}

@@ -7,6 +7,7 @@
 mod accel;
 mod boot;
 mod cmdline;
+mod command_file;
 mod exec;
 pub mod preflight;
 mod process;

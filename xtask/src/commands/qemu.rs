@@ -1,8 +1,10 @@
 //! `cargo xtask qemu`: interactive on a terminal, `--exec CMD` otherwise.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use camino::Utf8PathBuf;
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::process::{ExitCode, Stdio};
 use std::time::Duration;
 
@@ -39,9 +41,12 @@ const REPORT_LINES: usize = 30;
 /// Options of `cargo xtask qemu`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct QemuArgs {
-    /// Run CMD in the guest instead of a shell, stream its output and exit with its status
-    #[arg(long, value_name = "CMD")]
-    pub exec: Option<String>,
+    /// Run CMD in the guest with /bin/sh instead of a shell, stream its output and exit with its status (any quotes, newlines, length)
+    #[arg(long, value_name = "CMD", conflicts_with = "exec_file")]
+    pub exec: Option<OsString>,
+    /// Like --exec, with the script in FILE (run directly when it starts with `#!`, else with /bin/sh)
+    #[arg(long, value_name = "FILE")]
+    pub exec_file: Option<Utf8PathBuf>,
     /// Stop QEMU and fail (exit 124) after SECS seconds [default with --exec: 120; 0: never]
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
@@ -66,12 +71,12 @@ pub struct QemuArgs {
 pub fn run(ctx: &Ctx, args: QemuArgs) -> Result<ExitCode> {
     let board = ctx.board()?;
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let exec = match (&args.exec, terminal) {
-        (Some(cmd), _) => Some(cmd.clone()),
+    let exec = match (exec_script(&args)?, terminal) {
+        (Some(script), _) => Some(script),
         (None, true) => None,
         (None, false) => {
             eprintln!("not on a terminal: running `{SMOKE_COMMAND}` in the guest (--exec CMD runs another command)");
-            Some(SMOKE_COMMAND.to_string())
+            Some(SMOKE_COMMAND.as_bytes().to_vec())
         }
     };
     let request = BootRequest {
@@ -105,6 +110,24 @@ pub fn run(ctx: &Ctx, args: QemuArgs) -> Result<ExitCode> {
         Some(_) => run_exec(ctx, &boot, timeout),
         None => run_interactive(ctx, &boot, timeout),
     }
+}
+
+/// The script of `--exec` or `--exec-file`, as bytes.
+fn exec_script(args: &QemuArgs) -> Result<Option<Vec<u8>>> {
+    if let Some(path) = &args.exec_file {
+        // std, not fs_err: the message names the path once.
+        let script =
+            std::fs::read(path).with_context(|| format!("--exec-file {path}: cannot read"))?;
+        return Ok(Some(script));
+    }
+    let Some(cmd) = &args.exec else {
+        return Ok(None);
+    };
+    let cmd = cmd.clone().into_vec();
+    if cmd.iter().all(u8::is_ascii_whitespace) {
+        bail!("--exec needs a command, e.g. --exec 'uname -a'");
+    }
+    Ok(Some(cmd))
 }
 
 fn run_exec(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCode> {

@@ -4,9 +4,12 @@
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use tempfile::TempPath;
 
 use super::accel::{self, Accel};
 use super::cmdline::{compose, init_params, BuiltinCmdline, CmdlineMode};
+use super::command_file;
 use super::exec::{self, Echo, ExecOptions, ExecOutcome, ExecResult};
 use crate::board::{Board, QemuSpec};
 use crate::layout::display_path;
@@ -44,8 +47,8 @@ pub struct BootRequest {
     pub files: FileOverrides,
     /// `--append`: added to the kernel command line.
     pub append: Vec<String>,
-    /// `--exec`: the command init runs instead of a shell.
-    pub exec: Option<String>,
+    /// `--exec` or `--exec-file`: the script init runs instead of a shell (any bytes).
+    pub exec: Option<Vec<u8>>,
 }
 
 /// One QEMU run, ready to start.
@@ -65,6 +68,9 @@ pub struct Boot {
     pub accel: Accel,
     /// Lines worth showing that are not warnings (e.g. why KVM is not used).
     pub notes: Vec<String>,
+    /// With a command: the initramfs QEMU boots, the command's archive then `files.initrd`
+    /// (a temp file, removed with the last clone of the `Boot`).
+    pub exec_initrd: Option<Arc<TempPath>>,
 }
 
 impl BootFiles {
@@ -155,8 +161,7 @@ impl Boot {
 
     /// [`Boot::prepare`] with the accelerator given.
     fn prepare_with(board: &Board, request: &BootRequest, accel: Accel) -> Result<Boot> {
-        // A bad --exec is reported before anything about files.
-        let generated = init_params(request.exec.as_deref(), board.spec.qemu.can_poweroff)?;
+        let generated = init_params(request.exec.is_some(), board.spec.qemu.can_poweroff);
         let files = BootFiles::locate(board, &request.files);
         files.check(&request.files)?;
         find_program(&board.spec.qemu.binary)?;
@@ -177,13 +182,22 @@ impl Boot {
         };
         if request.exec.is_some() && builtin.mode == CmdlineMode::Force {
             bail!(
-                "--exec passes init.exec= on the kernel command line, but the kernel is built with \
+                "--exec passes {} on the kernel command line, but the kernel is built with \
                  CONFIG_CMDLINE_FORCE and ignores it: turn CONFIG_CMDLINE_FORCE off in {}",
+                command_file::PARAM,
                 display_path(&board.kernel_fragment())
             );
         }
         let composed = compose(&builtin, &request.append, &generated);
         warnings.extend(composed.warning);
+        let exec_initrd = match &request.exec {
+            Some(command) => Some(Arc::new(command_file::write(
+                &board.out_dir(),
+                &files.initrd,
+                command,
+            )?)),
+            None => None,
+        };
         Ok(Boot {
             qemu: board.spec.qemu.clone(),
             files,
@@ -192,6 +206,7 @@ impl Boot {
             warnings,
             accel,
             notes: Vec::new(),
+            exec_initrd,
         })
     }
 
@@ -214,7 +229,10 @@ impl Boot {
         if let Some(dtb) = &self.files.dtb {
             cmd.arg("-dtb").arg(dtb);
         }
-        cmd.arg("-initrd").arg(&self.files.initrd);
+        match &self.exec_initrd {
+            Some(initrd) => cmd.arg("-initrd").arg(initrd.as_os_str()),
+            None => cmd.arg("-initrd").arg(&self.files.initrd),
+        };
         if let Some(append) = &self.append {
             cmd.arg("-append").arg(append);
         }
@@ -241,7 +259,7 @@ fn kvm_probe(
     let probe = BootRequest {
         files: request.files.clone(),
         append: vec!["quiet".to_string()],
-        exec: Some("true".to_string()),
+        exec: Some(b"true".to_vec()),
     };
     let boot = Boot::prepare_with(board, &probe, Accel::Kvm)?;
     let result = boot
@@ -326,6 +344,7 @@ mod tests {
             warnings: Vec::new(),
             accel: Accel::Default,
             notes: Vec::new(),
+            exec_initrd: None,
         }
     }
 

@@ -8,10 +8,11 @@
 //! ignored); see drivers/of/fdt.c and arch/arm/kernel/atags_parse.c. x86 spells
 //! the same choices `CONFIG_CMDLINE_BOOL` and `CONFIG_CMDLINE_OVERRIDE`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use camino::Utf8Path;
 use kconfig::{Config, Tristate, Value};
 
+use super::command_file;
 use crate::kbuild::read_config;
 
 /// How a kernel combines its built-in command line with the bootloader's.
@@ -137,48 +138,18 @@ pub fn compose(builtin: &BuiltinCmdline, user: &[String], generated: &[String]) 
     }
 }
 
-/// The kernel parameters xtask adds for the guest's init: `init.exec=` for a
-/// command, `init.poweroff=reboot` on machines that cannot power off.
-pub fn init_params(exec: Option<&str>, can_poweroff: bool) -> Result<Vec<String>> {
+/// The kernel parameters xtask adds for the guest's init: the marker of a command in a
+/// file of the initramfs (see [`command_file`](super::command_file)), `init.poweroff=reboot`
+/// on machines that cannot power off.
+pub fn init_params(exec: bool, can_poweroff: bool) -> Vec<String> {
     let mut params = Vec::new();
-    if let Some(cmd) = exec {
-        params.push(exec_param(cmd)?);
+    if exec {
+        params.push(command_file::PARAM.to_string());
     }
     if !can_poweroff {
         params.push("init.poweroff=reboot".to_string());
     }
-    Ok(params)
-}
-
-/// `init.exec="CMD"`: CMD quoted for the kernel command line.
-///
-/// The kernel's parameter splitter (lib/cmdline.c `next_arg`) knows double
-/// quotes and no escapes, so a command holding `"` cannot be passed; single
-/// quotes are fine (init splits the command into words with them).
-pub fn exec_param(cmd: &str) -> Result<String> {
-    if cmd.trim().is_empty() {
-        bail!("--exec needs a command, e.g. --exec 'uname -a'");
-    }
-    if cmd.contains('"') {
-        bail!(
-            "--exec {cmd:?}: the kernel command line cannot carry a double quote; \
-             use single quotes inside the command instead (init.exec=\"sh -c 'echo a b'\")"
-        );
-    }
-    if let Some(c) = cmd.chars().find(|c| c.is_control() && *c != '\t') {
-        bail!("--exec {cmd:?}: the kernel command line is one line and cannot carry {c:?}");
-    }
-    // init splits words and runs them itself; shell syntax needs a shell, as a
-    // user typing `--exec 'uname -a; mount'` expects.
-    // A command that already is `sh -c '...'` is passed as written.
-    let needs_shell = cmd.contains(|c: char| ";|&<>$`(){}*?~\\".contains(c));
-    let is_shell = ["sh -c ", "/bin/sh -c "].iter().any(|p| cmd.starts_with(p));
-    if needs_shell && !is_shell {
-        // init splits words like a shell: '\'' is a quote inside single quotes.
-        let quoted = cmd.replace('\'', r"'\''");
-        return Ok(format!("init.exec=\"/bin/sh -c '{quoted}'\""));
-    }
-    Ok(format!("init.exec=\"{cmd}\""))
+    params
 }
 
 #[cfg(test)]
@@ -190,7 +161,7 @@ mod tests {
     fn check(config: &str, user: &[&str], exec: Option<&str>, expect: Expect) {
         let builtin = BuiltinCmdline::from_config(&Config::parse(config).unwrap());
         let user: Vec<String> = user.iter().map(|s| s.to_string()).collect();
-        let generated = init_params(exec, false).unwrap();
+        let generated = init_params(exec.is_some(), false);
         let composed = compose(&builtin, &user, &generated);
         let shown = format!(
             "mode: {:?}\nappend: {}\nkernel sees: {}\nwarning: {}",
@@ -210,8 +181,8 @@ mod tests {
             Some("cat /proc/cmdline"),
             expect![[r#"
                 mode: Replace
-                append: console=ttyAMA0 root=/dev/ram0 loglevel=3 init.exec="cat /proc/cmdline" init.poweroff=reboot
-                kernel sees: console=ttyAMA0 root=/dev/ram0 loglevel=3 init.exec="cat /proc/cmdline" init.poweroff=reboot
+                append: console=ttyAMA0 root=/dev/ram0 loglevel=3 init.exec_file=/.minilinux/exec init.poweroff=reboot
+                kernel sees: console=ttyAMA0 root=/dev/ram0 loglevel=3 init.exec_file=/.minilinux/exec init.poweroff=reboot
                 warning: <none>"#]],
         );
     }
@@ -252,8 +223,8 @@ mod tests {
             Some("true"),
             expect![[r#"
                 mode: Extend
-                append: quiet init.exec="true" init.poweroff=reboot
-                kernel sees: quiet init.exec="true" init.poweroff=reboot console=ttyAMA0
+                append: quiet init.exec_file=/.minilinux/exec init.poweroff=reboot
+                kernel sees: quiet init.exec_file=/.minilinux/exec init.poweroff=reboot console=ttyAMA0
                 warning: <none>"#]],
         );
     }
@@ -266,8 +237,8 @@ mod tests {
             Some("true"),
             expect![[r#"
                 mode: Prepend
-                append: init.exec="true" init.poweroff=reboot
-                kernel sees: console=ttyS0 init.exec="true" init.poweroff=reboot
+                append: init.exec_file=/.minilinux/exec init.poweroff=reboot
+                kernel sees: console=ttyS0 init.exec_file=/.minilinux/exec init.poweroff=reboot
                 warning: <none>"#]],
         );
     }
@@ -294,8 +265,8 @@ mod tests {
             Some("uname -a"),
             expect![[r#"
                 mode: Replace
-                append: console=ttyS0 init.exec="uname -a" init.poweroff=reboot
-                kernel sees: console=ttyS0 init.exec="uname -a" init.poweroff=reboot
+                append: console=ttyS0 init.exec_file=/.minilinux/exec init.poweroff=reboot
+                kernel sees: console=ttyS0 init.exec_file=/.minilinux/exec init.poweroff=reboot
                 warning: <none>"#]],
         );
     }
@@ -328,49 +299,6 @@ mod tests {
                 effective: "console=ttyAMA0".into(),
                 warning: None
             }
-        );
-    }
-
-    fn check_exec(cmd: &str, expect: Expect) {
-        let shown = match exec_param(cmd) {
-            Ok(param) => param,
-            Err(e) => format!("error: {e}"),
-        };
-        expect.assert_eq(&shown);
-    }
-
-    #[test]
-    fn exec_commands_are_double_quoted_or_refused() {
-        check_exec("ls -l /", expect![[r#"init.exec="ls -l /""#]]);
-        check_exec(
-            "uname -a; cat /proc/cmdline | wc -w",
-            expect![[r#"init.exec="/bin/sh -c 'uname -a; cat /proc/cmdline | wc -w'""#]],
-        );
-        check_exec(
-            "sh -c 'echo a; exit 3'",
-            expect![[r#"init.exec="sh -c 'echo a; exit 3'""#]],
-        );
-        check_exec(
-            "cat /proc/filesystems | tr '\\n' ' '",
-            expect![[
-                r#"init.exec="/bin/sh -c 'cat /proc/filesystems | tr '\''\n'\'' '\'' '\'''""#
-            ]],
-        );
-        check_exec(
-            r#"echo "hi""#,
-            expect![[
-                r#"error: --exec "echo \"hi\"": the kernel command line cannot carry a double quote; use single quotes inside the command instead (init.exec="sh -c 'echo a b'")"#
-            ]],
-        );
-        check_exec(
-            "echo a\necho b",
-            expect![[
-                r#"error: --exec "echo a\necho b": the kernel command line is one line and cannot carry '\n'"#
-            ]],
-        );
-        check_exec(
-            "  ",
-            expect!["error: --exec needs a command, e.g. --exec 'uname -a'"],
         );
     }
 }

@@ -244,7 +244,8 @@ impl Story {
             (Phase::Kernel | Phase::Command, Some(LineEvent::Status { output, status })) => {
                 self.output.push_str(&output);
                 if self.echo == Echo::Command && !output.is_empty() {
-                    let _ = writeln!(stdout, "{output}");
+                    // The bytes as the guest wrote them, not the lossy text.
+                    write_line(stdout, raw_before_status(line));
                 }
                 self.phase = Phase::Stopping(status);
                 self.phase_deadline = Some(Instant::now() + STOP_GRACE);
@@ -261,6 +262,16 @@ impl Story {
             (Phase::Kernel, _) => {}
         }
     }
+}
+
+/// The bytes of a status line before init's `init: ` (the command's unterminated last output).
+fn raw_before_status(line: &[u8]) -> &[u8] {
+    let marker = b"init: ";
+    let at = line
+        .windows(marker.len())
+        .rposition(|w| w == marker)
+        .unwrap_or(line.len());
+    &line[..at]
 }
 
 fn write_line(out: &mut impl Write, line: &[u8]) {
@@ -290,7 +301,7 @@ mod tests {
 
     fn run(test: &str, exec: &str, append: &[&str], timeout: u64) -> Option<ExecResult> {
         let request = BootRequest {
-            exec: Some(exec.to_string()),
+            exec: Some(exec.as_bytes().to_vec()),
             append: append.iter().map(|s| s.to_string()).collect(),
             ..Default::default()
         };

@@ -152,7 +152,7 @@ fn append_and_exec_keep_config_cmdline() {
         " quiet"
     };
     let expected = format!(
-        "{builtin} minilinux.test=1{quiet} init.exec=\"cat /proc/cmdline\" init.poweroff=reboot"
+        "{builtin} minilinux.test=1{quiet} init.exec_file=/.minilinux/exec init.poweroff=reboot"
     );
     assert_eq!(line, expected);
 }
@@ -234,12 +234,26 @@ fn ctrl_a_x_quits() {
 
 #[test]
 fn bad_exec_commands_are_refused_before_booting() {
-    let run = xtask(&["qemu".into(), "--exec".into(), "echo \"quoted\"".into()]);
-    assert_eq!(run.code, Some(1));
+    let refused = |args: &[&str]| {
+        let run = xtask(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        format!(
+            "exit {:?}: {}",
+            run.code,
+            run.stderr.lines().next().unwrap_or("")
+        )
+    };
     expect![[r#"
-        error: --exec "echo \"quoted\"": the kernel command line cannot carry a double quote; use single quotes inside the command instead (init.exec="sh -c 'echo a b'")
-    "#]]
-    .assert_eq(&run.stderr);
+        exit Some(1): error: --exec needs a command, e.g. --exec 'uname -a'
+        exit Some(1): error: --exec-file /no/such/script.sh: cannot read: No such file or directory (os error 2)
+        exit Some(2): error: the argument '--exec <CMD>' cannot be used with '--exec-file <FILE>'"#]]
+    .assert_eq(
+        &[
+            refused(&["qemu", "--exec", " \n "]),
+            refused(&["qemu", "--exec-file", "/no/such/script.sh"]),
+            refused(&["qemu", "--exec", "true", "--exec-file", "x"]),
+        ]
+        .join("\n"),
+    );
 }
 
 #[test]

@@ -22,7 +22,9 @@ mod cli;
 mod console;
 mod outputs;
 
-use cli::{exec_statuses, exec_timeout, kconfig_set_boots, kernel_panic};
+use cli::{
+    exec_any_bytes, exec_file, exec_statuses, exec_timeout, kconfig_set_boots, kernel_panic,
+};
 use console::{
     board_shows, boots_to_shell, ctrl_alt_del, job_control, mounts_and_devices, reaps_orphans,
     respawns_shell, stops_qemu,
@@ -115,6 +117,14 @@ const CHECKS: &[Check] = &[
     Check {
         name: "qemu --exec returns 0, 1 and 127",
         run: exec_statuses,
+    },
+    Check {
+        name: "qemu --exec carries quotes, newlines, 64 KiB and non-UTF-8 bytes",
+        run: exec_any_bytes,
+    },
+    Check {
+        name: "qemu --exec-file runs a script as a script",
+        run: exec_file,
     },
     Check {
         name: "qemu --timeout is reported as a timeout",
@@ -324,6 +334,24 @@ fn xtask(
     Ok((
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+/// Runs the real `xtask` binary for the board with any arguments; returns exit code, the
+/// bytes of stdout and stderr's text.
+fn xtask_bytes(
+    board: &Board,
+    args: &[std::ffi::OsString],
+) -> Result<(i32, Vec<u8>, String), Failure> {
+    let mut cmd = Command::new(pinned_binary(board));
+    cmd.arg("--board").arg(&board.name).args(args);
+    let out = cmd
+        .output()
+        .map_err(|e| Failure::new("xtask", "xtask runs", e.to_string()))?;
+    Ok((
+        out.status.code().unwrap_or(-1),
+        out.stdout,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
 }

@@ -1,8 +1,10 @@
 //! Checks that run the real `xtask` binary, as a user would.
 
 use camino::{Utf8Path, Utf8PathBuf};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 
-use super::{builtin_cmdline, expect_exit, xtask, Failure, Outcome};
+use super::{builtin_cmdline, expect_exit, xtask, xtask_bytes, Failure, Outcome};
 use crate::board::Board;
 use crate::engine::{render_error, Ctx};
 
@@ -18,6 +20,108 @@ pub fn exec_statuses(_: &Ctx, board: &Board) -> Outcome {
     expect_exit(board, &["qemu", "--exec", "false"], 1, "", "")?;
     expect_exit(board, &["qemu", "--exec", "sh -c 'exit 3'"], 3, "", "")?;
     expect_exit(board, &["qemu", "--exec", "/no/such/command"], 127, "", "")
+}
+
+/// `qemu --exec` carries any command intact: quotes of both kinds and newlines, 64 KiB
+/// (every word arrives, the last one too), bytes that are not UTF-8; the status comes back.
+pub fn exec_any_bytes(_: &Ctx, board: &Board) -> Outcome {
+    let quotes = "echo \"double 'single'\"\necho 'single \"double\"'\n\
+                  printf '%s|%s\\n' \"a  b\" 'c\nd'\nexit 7";
+    expect_bytes(
+        board,
+        quotes.as_bytes(),
+        7,
+        b"double 'single'\nsingle \"double\"\na  b|c\nd\n",
+    )?;
+    let mut words = String::new();
+    let mut n = 0;
+    while words.len() < 64 * 1024 {
+        n += 1;
+        words.push_str(&format!("w{n:05} "));
+    }
+    let long = format!(
+        "x='{words}'\nn=0\nfor w in $x; do n=$((n+1)); last=$w; done\n\
+         echo \"words=$n last=$last\"\necho end-of-command"
+    );
+    let wanted = format!("words={n} last=w{n:05}\nend-of-command\n");
+    expect_bytes(board, long.as_bytes(), 0, wanted.as_bytes())?;
+    expect_bytes(
+        board,
+        b"echo 'raw:\xff\xfe\xc3\x28:end'",
+        0,
+        b"raw:\xff\xfe\xc3\x28:end\n",
+    )
+}
+
+/// `qemu --exec-file` runs a script as a script: its `#!` line counts (`sh -e` stops at
+/// the first failure), and a file without one runs with /bin/sh.
+pub fn exec_file(_: &Ctx, board: &Board) -> Outcome {
+    let dir =
+        tempfile::tempdir().map_err(|e| Failure::new("tempdir", "a temp dir", e.to_string()))?;
+    let scripts = [
+        (
+            "strict.sh",
+            "#!/bin/sh -e\necho \"running $0\"\nfalse\necho not-reached\n",
+            1,
+            "running /.minilinux/exec\n",
+        ),
+        (
+            "plain.sh",
+            "echo plain \"$0\"\nexit 5\n",
+            5,
+            "plain /.minilinux/exec\n",
+        ),
+    ];
+    for (name, text, code, stdout) in scripts {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text)
+            .map_err(|e| Failure::new("write", "a script", e.to_string()))?;
+        let args = [
+            OsString::from("qemu"),
+            OsString::from("--exec-file"),
+            path.into_os_string(),
+        ];
+        expect_bytes_with(board, &args, code, stdout.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// `qemu --exec CMD` (CMD any bytes) exits `code` and prints exactly `stdout`.
+fn expect_bytes(board: &Board, cmd: &[u8], code: i32, stdout: &[u8]) -> Outcome {
+    let args = [
+        OsString::from("qemu"),
+        OsString::from("--exec"),
+        OsString::from_vec(cmd.to_vec()),
+    ];
+    expect_bytes_with(board, &args, code, stdout)
+}
+
+fn expect_bytes_with(board: &Board, args: &[OsString], code: i32, stdout: &[u8]) -> Outcome {
+    let (got, out, err) = xtask_bytes(board, args)?;
+    if got != code || out != stdout {
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| {
+                let text = a.to_string_lossy();
+                match text.char_indices().nth(200) {
+                    Some((at, _)) => format!("{}...", &text[..at]),
+                    None => text.into_owned(),
+                }
+            })
+            .collect();
+        return Err(Failure::new(
+            &format!("cargo xtask {}", shown.join(" ")),
+            &format!(
+                "exit code {code}, stdout {:?}",
+                String::from_utf8_lossy(stdout)
+            ),
+            format!(
+                "exit code {got}\n--- stdout\n{:?}\n--- stderr\n{err}",
+                String::from_utf8_lossy(&out)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `qemu --exec` past `--timeout` exits 124 and says so.

@@ -50,7 +50,7 @@ pub fn every_compression(_: &Ctx, board: &Board) -> Outcome {
                 initrd: Some(out.clone()),
                 ..FileOverrides::default()
             },
-            exec: Some("cat /proc/cmdline".into()),
+            exec: Some(b"cat /proc/cmdline".to_vec()),
             ..BootRequest::default()
         };
         let boot = prepare(board, request)?;
