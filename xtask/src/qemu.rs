@@ -16,7 +16,8 @@ mod transcript;
 
 pub use accel::Accel;
 pub use accel::{is_native, open_dev_kvm, probe_summary};
-pub use boot::{Boot, BootRequest, FileOverrides};
-pub use exec::{Echo, ExecOptions, ExecOutcome};
+pub use boot::{Boot, BootRequest, FileOverrides, QemuMissing};
+pub use cmdline::CmdlineError;
+pub use exec::{Echo, ExecOptions, ExecOutcome, SILENT_CONSOLE};
 pub use process::QemuProcess;
 pub use session::Session;

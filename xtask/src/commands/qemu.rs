@@ -8,9 +8,11 @@ use std::os::unix::ffi::OsStringExt;
 use std::process::{ExitCode, Stdio};
 use std::time::Duration;
 
-use crate::engine::{interrupted, Ctx};
+use crate::engine::{interrupted, render_error, Ctx};
+use crate::layout::display_path;
 use crate::qemu::{
-    preflight, Boot, BootRequest, Echo, ExecOptions, ExecOutcome, FileOverrides, QemuProcess,
+    preflight, Boot, BootRequest, CmdlineError, Echo, ExecOptions, ExecOutcome, FileOverrides,
+    QemuMissing, QemuProcess, SILENT_CONSOLE,
 };
 
 /// `--timeout` when `--exec` is given without one.
@@ -19,6 +21,12 @@ pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(120);
 pub const EXIT_TIMEOUT: u8 = 124;
 /// Exit code when the guest kernel panicked.
 pub const EXIT_PANIC: u8 = 125;
+/// Exit code when the console printed nothing within `--silent-timeout`.
+pub const EXIT_SILENT: u8 = 123;
+/// Exit code when the kernel command line would not parse (refused before booting).
+pub const EXIT_CMDLINE: u8 = 122;
+/// Exit code when QEMU did not start: missing, not executable, or exited before any output.
+pub const EXIT_QEMU_START: u8 = 121;
 /// `--append` words, plus `quiet` in command mode: kernel messages printed while
 /// the command runs (driver probes, input devices) would otherwise interleave with
 /// its output. `-v` shows the whole console, so it keeps them.
@@ -50,6 +58,9 @@ pub struct QemuArgs {
     /// Stop QEMU and fail (exit 124) after SECS seconds [default with --exec: 120; 0: never]
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+    /// With --exec: stop QEMU and fail (exit 123) when the console prints nothing for SECS after QEMU starts [default: 30; 0: never]
+    #[arg(long, value_name = "SECS")]
+    pub silent_timeout: Option<u64>,
     /// Add to the kernel command line (the board's CONFIG_CMDLINE is kept); repeatable
     #[arg(long, value_name = "ARGS")]
     pub append: Vec<String>,
@@ -89,7 +100,10 @@ pub fn run(ctx: &Ctx, args: QemuArgs) -> Result<ExitCode> {
         append: exec_append(&args.append, exec.is_some(), ctx.verbose),
         exec: exec.clone(),
     };
-    let boot = Boot::prepare(board, &request)?;
+    let boot = match Boot::prepare(board, &request) {
+        Ok(boot) => boot,
+        Err(e) => return refused(e),
+    };
     // The cross-stage checks read the board's .config: meaningless for a kernel from elsewhere.
     if args.kernel.is_none() && args.kernel_config.is_none() {
         preflight::check(board, &boot.files.initrd, &boot.cmdline)?;
@@ -106,10 +120,29 @@ pub fn run(ctx: &Ctx, args: QemuArgs) -> Result<ExitCode> {
         (None, Some(_)) => Some(DEFAULT_EXEC_TIMEOUT),
         (None, None) => None,
     };
+    let silent = match args.silent_timeout {
+        Some(0) => None,
+        Some(secs) => Some(Duration::from_secs(secs)),
+        None => Some(SILENT_CONSOLE),
+    };
     match exec {
-        Some(_) => run_exec(ctx, &boot, timeout),
+        Some(_) => run_exec(ctx, &boot, timeout, silent),
         None => run_interactive(ctx, &boot, timeout),
     }
+}
+
+/// A boot refused before QEMU ran: its exit code when it is a classified failure
+/// (docs/testing.md), else the error as it is.
+fn refused(e: anyhow::Error) -> Result<ExitCode> {
+    let code = if e.downcast_ref::<CmdlineError>().is_some() {
+        EXIT_CMDLINE
+    } else if e.downcast_ref::<QemuMissing>().is_some() {
+        EXIT_QEMU_START
+    } else {
+        return Err(e);
+    };
+    eprintln!("error: {}", render_error(&e));
+    Ok(ExitCode::from(code))
 }
 
 /// The script of `--exec` or `--exec-file`, as bytes.
@@ -130,7 +163,12 @@ fn exec_script(args: &QemuArgs) -> Result<Option<Vec<u8>>> {
     Ok(Some(cmd))
 }
 
-fn run_exec(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCode> {
+fn run_exec(
+    ctx: &Ctx,
+    boot: &Boot,
+    timeout: Option<Duration>,
+    silent: Option<Duration>,
+) -> Result<ExitCode> {
     let echo = if ctx.verbose {
         Echo::Console
     } else {
@@ -139,9 +177,18 @@ fn run_exec(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCod
     if ctx.verbose {
         eprintln!("$ {}", crate::render::render_command(&boot.command()));
     }
-    let result = boot.exec(&ExecOptions { timeout, echo })?;
+    let result = boot.exec(&ExecOptions {
+        timeout,
+        echo,
+        silent,
+    })?;
     let _ = std::io::stdout().flush();
-    match result.outcome {
+    let log = match &result.log {
+        Some(path) => format!("the console and qemu's messages: {}", display_path(path)),
+        None => format!("(could not write {})", display_path(&boot.log)),
+    };
+    let secs = |d: Option<Duration>| d.map_or(0, |t| t.as_secs());
+    let (code, diagnosis) = match result.outcome {
         ExecOutcome::Exited(status) => {
             if result.qemu_lingered {
                 eprintln!(
@@ -152,38 +199,53 @@ fn run_exec(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCod
             if ctx.verbose {
                 eprintln!("guest command: {status}");
             }
-            Ok(ExitCode::from(status.exit_code()))
+            return Ok(ExitCode::from(status.exit_code()));
         }
-        ExecOutcome::Panic => {
-            eprintln!(
-                "error: the guest kernel panicked; last console lines:\n{}",
+        ExecOutcome::Panic => (
+            EXIT_PANIC,
+            format!(
+                "the guest kernel panicked; last console lines:\n{}",
                 result.last_lines(REPORT_LINES)
-            );
-            Ok(ExitCode::from(EXIT_PANIC))
-        }
-        ExecOutcome::Timeout => {
-            let secs = timeout.map_or(0, |t| t.as_secs());
-            eprintln!(
-                "error: timed out after {secs}s (--timeout) before the guest command ended; \
+            ),
+        ),
+        ExecOutcome::Timeout => (
+            EXIT_TIMEOUT,
+            format!(
+                "timed out after {}s (--timeout) before the guest command ended; \
                  last console lines:\n{}",
+                secs(timeout),
                 result.last_lines(REPORT_LINES)
-            );
-            Ok(ExitCode::from(EXIT_TIMEOUT))
-        }
-        ExecOutcome::QemuExited(status) => {
-            let stderr = result.qemu_stderr.trim();
-            bail!(
-                "qemu exited ({status}) before init reported the command's status; \
-                 last console lines:\n{}{}",
-                result.last_lines(REPORT_LINES),
-                if stderr.is_empty() {
-                    String::new()
-                } else {
-                    format!("\nqemu said:\n{stderr}")
-                }
-            )
-        }
-    }
+            ),
+        ),
+        ExecOutcome::Silent => (EXIT_SILENT, silent_diagnosis(boot, secs(silent))),
+        ExecOutcome::QemuFailed(status) => (
+            EXIT_QEMU_START,
+            format!(
+                "qemu failed to start ({}): {}",
+                status.map_or_else(|| "not run".to_string(), |s| s.to_string()),
+                result.qemu_said()
+            ),
+        ),
+        ExecOutcome::QemuExited(status) => bail!(
+            "qemu exited ({status}) before init reported the command's status; \
+             last console lines:\n{}\nqemu said: {}\n{log}",
+            result.last_lines(REPORT_LINES),
+            result.qemu_said()
+        ),
+    };
+    eprintln!("error: {diagnosis}\n{log}");
+    Ok(ExitCode::from(code))
+}
+
+/// Why a console can stay silent, for the board's machine and console.
+fn silent_diagnosis(boot: &Boot, secs: u64) -> String {
+    format!(
+        "the console printed nothing within {secs}s of qemu's start (--silent-timeout): \
+         the kernel did not run (is {} a kernel for QEMU's `{}` machine?) or wrote elsewhere \
+         (does console= name the board's serial port?); `-v` shows kernel messages",
+        display_path(&boot.files.kernel),
+        boot.qemu.machine
+    )
 }
 
 fn run_interactive(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<ExitCode> {
@@ -199,7 +261,13 @@ fn run_interactive(ctx: &Ctx, boot: &Boot, timeout: Option<Duration>) -> Result<
     cmd.stdin(Stdio::inherit())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
-    let mut qemu = QemuProcess::spawn(cmd)?;
+    let mut qemu = match QemuProcess::spawn(cmd) {
+        Ok(qemu) => qemu,
+        Err(e) => {
+            eprintln!("error: qemu failed to start: {e:#}");
+            return Ok(ExitCode::from(EXIT_QEMU_START));
+        }
+    };
     let deadline = timeout.map(|t| std::time::Instant::now() + t);
     loop {
         if let Some(status) = qemu.wait_timeout(Duration::from_millis(100))? {

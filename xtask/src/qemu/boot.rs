@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tempfile::TempPath;
 
 use super::accel::{self, Accel};
-use super::cmdline::{compose, init_params, BuiltinCmdline, CmdlineMode};
+use super::cmdline::{self, compose, init_params, BuiltinCmdline, CmdlineMode};
 use super::command_file;
 use super::exec::{self, Echo, ExecOptions, ExecOutcome, ExecResult};
 use crate::board::{Board, QemuSpec};
@@ -71,6 +71,8 @@ pub struct Boot {
     /// With a command: the initramfs QEMU boots, the command's archive then `files.initrd`
     /// (a temp file, removed with the last clone of the `Boot`).
     pub exec_initrd: Option<Arc<TempPath>>,
+    /// Where [`Boot::exec`] writes the console and QEMU's messages.
+    pub log: Utf8PathBuf,
 }
 
 impl BootFiles {
@@ -161,25 +163,14 @@ impl Boot {
 
     /// [`Boot::prepare`] with the accelerator given.
     fn prepare_with(board: &Board, request: &BootRequest, accel: Accel) -> Result<Boot> {
+        // A bad --append is reported before anything about files.
+        cmdline::check_append(&request.append)?;
         let generated = init_params(request.exec.is_some(), board.spec.qemu.can_poweroff);
         let files = BootFiles::locate(board, &request.files);
         files.check(&request.files)?;
         find_program(&board.spec.qemu.binary)?;
         let mut warnings = Vec::new();
-        let builtin = match &files.kernel_config {
-            Some(config) => BuiltinCmdline::read(config)?,
-            None => {
-                warnings.push(
-                    "--kernel without --kernel-config: its CONFIG_CMDLINE is unknown and \
-                     -append replaces it unless the kernel has CONFIG_CMDLINE_EXTEND"
-                        .to_string(),
-                );
-                BuiltinCmdline {
-                    text: String::new(),
-                    mode: CmdlineMode::Replace,
-                }
-            }
-        };
+        let builtin = builtin_cmdline(&files, &mut warnings)?;
         if request.exec.is_some() && builtin.mode == CmdlineMode::Force {
             bail!(
                 "--exec passes {} on the kernel command line, but the kernel is built with \
@@ -189,6 +180,11 @@ impl Boot {
             );
         }
         let composed = compose(&builtin, &request.append, &generated);
+        let builtin_source = match &files.kernel_config {
+            Some(config) => format!("CONFIG_CMDLINE in {}", display_path(config)),
+            None => "the kernel command line".to_string(),
+        };
+        cmdline::check_effective(&composed.effective, &builtin_source, &board.spec.arch)?;
         warnings.extend(composed.warning);
         let exec_initrd = match &request.exec {
             Some(command) => Some(Arc::new(command_file::write(
@@ -207,6 +203,7 @@ impl Boot {
             accel,
             notes: Vec::new(),
             exec_initrd,
+            log: board.log_dir().join("qemu.log"),
         })
     }
 
@@ -242,9 +239,38 @@ impl Boot {
 
     /// Boots it (prepared with an `--exec` command) and waits for the command's status:
     /// see [`exec::run`].
+    /// The console and QEMU's stderr are written to [`Boot::log`] (atomically) at the end.
     pub fn exec(&self, options: &ExecOptions) -> Result<ExecResult> {
-        exec::run(self.command(), options)
+        let command = self.command();
+        let shown = crate::render::render_command(&command);
+        let mut result = exec::run(command, options)?;
+        let text = format!(
+            "$ {shown}\n--- console\n{}\n--- qemu's stderr\n{}",
+            result.console, result.qemu_stderr
+        );
+        result.log = crate::engine::write_atomic(&self.log, text.as_bytes())
+            .ok()
+            .map(|()| self.log.clone());
+        Ok(result)
     }
+}
+
+/// The kernel's built-in command line from its `.config`; unknown without one (a warning).
+fn builtin_cmdline(files: &BootFiles, warnings: &mut Vec<String>) -> Result<BuiltinCmdline> {
+    Ok(match &files.kernel_config {
+        Some(config) => BuiltinCmdline::read(config)?,
+        None => {
+            warnings.push(
+                "--kernel without --kernel-config: its CONFIG_CMDLINE is unknown and \
+                 -append replaces it unless the kernel has CONFIG_CMDLINE_EXTEND"
+                    .to_string(),
+            );
+            BuiltinCmdline {
+                text: String::new(),
+                mode: CmdlineMode::Replace,
+            }
+        }
+    })
 }
 
 /// Boots the request's files under KVM running `true`: `Ok(Ok)` when the guest reports
@@ -266,37 +292,44 @@ fn kvm_probe(
         .exec(&ExecOptions {
             timeout: Some(timeout),
             echo: Echo::Quiet,
+            silent: Some(exec::SILENT_CONSOLE),
         })
         .context("probing KVM with a boot")?;
     Ok(match result.outcome {
         ExecOutcome::Exited(_) => Ok(()),
         ExecOutcome::Panic => Err("the guest kernel panicked".to_string()),
         ExecOutcome::Timeout => Err(format!("no status within {} s", timeout.as_secs())),
-        ExecOutcome::QemuExited(status) => {
-            let said = result
-                .qemu_stderr
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("nothing on stderr")
-                .to_string();
-            Err(format!("qemu exited ({status}): {said}"))
+        ExecOutcome::Silent => Err(format!(
+            "no console output within {} s",
+            exec::SILENT_CONSOLE.as_secs()
+        )),
+        ExecOutcome::QemuExited(status) | ExecOutcome::QemuFailed(Some(status)) => {
+            Err(format!("qemu exited ({status}): {}", result.qemu_said()))
         }
+        ExecOutcome::QemuFailed(None) => Err(format!("qemu did not start: {}", result.qemu_said())),
     })
 }
 
+/// QEMU cannot be started: its program is missing (exit 121, docs/testing.md).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct QemuMissing(String);
+
 /// The full path of `program` if it is on `PATH` (or is a path to an existing file).
-pub fn find_program(program: &str) -> Result<Utf8PathBuf> {
+pub fn find_program(program: &str) -> Result<Utf8PathBuf, QemuMissing> {
     if program.contains('/') {
         if Utf8Path::new(program).is_file() {
             return Ok(program.into());
         }
-        bail!("{program}: no such file: run `cargo xtask setup`");
+        return Err(QemuMissing(format!(
+            "{program}: no such file: run `cargo xtask setup`"
+        )));
     }
-    match crate::layout::which(program) {
-        Some(found) => Ok(found),
-        None => bail!("`{program}` is not installed (not on PATH): run `cargo xtask setup`"),
-    }
+    crate::layout::which(program).ok_or_else(|| {
+        QemuMissing(format!(
+            "`{program}` is not installed (not on PATH): run `cargo xtask setup`"
+        ))
+    })
 }
 
 /// A boot of the files in `$MINILINUX_QEMU_TEST_FILES` (`kernel`, `dtb`, `config`,
@@ -345,6 +378,7 @@ mod tests {
             accel: Accel::Default,
             notes: Vec::new(),
             exec_initrd: None,
+            log: "/k/qemu.log".into(),
         }
     }
 

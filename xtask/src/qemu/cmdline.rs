@@ -138,6 +138,84 @@ pub fn compose(builtin: &BuiltinCmdline, user: &[String], generated: &[String]) 
     }
 }
 
+/// A kernel command line the kernel would not take as written: refused before booting
+/// (exit 122, docs/testing.md), since the kernel would boot anyway and init's
+/// parameters would be lost.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CmdlineError {
+    /// A `"` without its pair: the kernel's splitter (lib/cmdline.c `next_arg`) runs
+    /// the parameter to the end of the line, swallowing every parameter after it.
+    #[error(
+        "{part} has an unbalanced `\"`: the kernel would take the rest of its command line \
+         as one parameter, init's parameters included; pair the quote or remove it"
+    )]
+    UnbalancedQuote {
+        /// Where the quote is: `--append '...'` or `CONFIG_CMDLINE in <file>`.
+        part: String,
+    },
+    /// Longer than the kernel's `COMMAND_LINE_SIZE`: the kernel cuts the end without a word.
+    #[error(
+        "the kernel command line would be {len} bytes, more than the {max} the kernel keeps \
+         (COMMAND_LINE_SIZE for {arch}): its end, init's parameters included, would be cut; \
+         shorten --append or CONFIG_CMDLINE"
+    )]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The most the kernel keeps.
+        max: usize,
+        /// The kernel's `ARCH`.
+        arch: String,
+    },
+}
+
+/// The first `--append` word with an odd number of `"`, when the words together have one:
+/// known before any file is read.
+pub fn check_append(user: &[String]) -> Result<(), CmdlineError> {
+    let quotes = |s: &str| s.matches('"').count();
+    if user.iter().map(|w| quotes(w)).sum::<usize>() % 2 == 0 {
+        return Ok(());
+    }
+    let word = user.iter().find(|w| quotes(w) % 2 == 1).map_or("", |w| w);
+    Err(CmdlineError::UnbalancedQuote {
+        part: format!("--append '{word}'"),
+    })
+}
+
+/// Checks the command line the kernel will run with: its quotes pair up (else the
+/// built-in part, named `builtin_source`, is the culprit: `--append` was checked by
+/// [`check_append`]) and it fits `COMMAND_LINE_SIZE` for `arch`.
+pub fn check_effective(
+    effective: &str,
+    builtin_source: &str,
+    arch: &str,
+) -> Result<(), CmdlineError> {
+    if effective.matches('"').count() % 2 == 1 {
+        return Err(CmdlineError::UnbalancedQuote {
+            part: builtin_source.to_string(),
+        });
+    }
+    let max = command_line_size(arch);
+    if effective.len() >= max {
+        return Err(CmdlineError::TooLong {
+            len: effective.len(),
+            max: max - 1,
+            arch: arch.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The kernel's `COMMAND_LINE_SIZE` (arch/*/include/uapi/asm/setup.h; the generic 512
+/// otherwise), the terminating NUL included.
+fn command_line_size(arch: &str) -> usize {
+    match arch {
+        "arm" | "riscv" | "powerpc" | "loongarch" => 1024,
+        "arm64" | "x86" | "x86_64" | "i386" | "s390" => 2048,
+        _ => 512,
+    }
+}
+
 /// The kernel parameters xtask adds for the guest's init: the marker of a command in a
 /// file of the initramfs (see [`command_file`](super::command_file)), `init.poweroff=reboot`
 /// on machines that cannot power off.
@@ -282,6 +360,34 @@ mod tests {
                 append: console=ttyAMA0 init.shell="/bin/sh -l" x init.poweroff=reboot
                 kernel sees: console=ttyAMA0 init.shell="/bin/sh -l" x init.poweroff=reboot
                 warning: <none>"#]],
+        );
+    }
+
+    #[test]
+    fn command_lines_the_kernel_would_not_take_are_refused() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let show = |r: Result<(), CmdlineError>| r.map_or_else(|e| e.to_string(), |()| "ok".into());
+        let long = format!("console=ttyAMA0 x={}", "y".repeat(1010));
+        expect![[r#"
+            ok
+            ok
+            --append 'a="b' has an unbalanced `"`: the kernel would take the rest of its command line as one parameter, init's parameters included; pair the quote or remove it
+            CONFIG_CMDLINE in .config has an unbalanced `"`: the kernel would take the rest of its command line as one parameter, init's parameters included; pair the quote or remove it
+            the kernel command line would be 1028 bytes, more than the 1023 the kernel keeps (COMMAND_LINE_SIZE for arm): its end, init's parameters included, would be cut; shorten --append or CONFIG_CMDLINE
+            ok"#]].assert_eq(
+            &[
+                show(check_append(&words(&["a=\"b c\"", "quiet"]))),
+                show(check_append(&words(&["a=\"b", "c\""]))),
+                show(check_append(&words(&["quiet", "a=\"b", "d"]))),
+                show(check_effective(
+                    "console=ttyAMA0 x=\"",
+                    "CONFIG_CMDLINE in .config",
+                    "arm",
+                )),
+                show(check_effective(&long, "", "arm")),
+                show(check_effective(&long, "", "arm64")),
+            ]
+            .join("\n"),
         );
     }
 

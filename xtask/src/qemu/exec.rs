@@ -2,6 +2,7 @@
 //! return how it ended (or that the kernel panicked, or time ran out).
 
 use anyhow::{bail, Context, Result};
+use camino::Utf8PathBuf;
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
@@ -15,6 +16,9 @@ use super::transcript::{
 };
 use crate::engine::interrupted;
 
+/// How long the console may stay silent after QEMU starts, by default: a kernel booted
+/// quietly prints its first line (often init's banner) within a second or two.
+pub const SILENT_CONSOLE: Duration = Duration::from_secs(30);
 /// After init's status line, how long the guest gets to stop QEMU by itself.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// After a panic starts, how long to collect the rest of its report.
@@ -41,6 +45,8 @@ pub struct ExecOptions {
     pub timeout: Option<Duration>,
     /// What to print while it runs.
     pub echo: Echo,
+    /// Stop QEMU when the console printed nothing this long after its start; `None`: never.
+    pub silent: Option<Duration>,
 }
 
 /// How a command-mode boot ended.
@@ -54,6 +60,10 @@ pub enum ExecOutcome {
     Timeout,
     /// QEMU exited before init printed a status line.
     QemuExited(ExitStatus),
+    /// The console printed nothing within [`ExecOptions::silent`]; QEMU was stopped.
+    Silent,
+    /// QEMU could not be started (`None`) or exited before the console printed anything.
+    QemuFailed(Option<ExitStatus>),
 }
 
 /// The result of [`run`] ([`Boot::exec`](super::boot::Boot::exec)).
@@ -70,9 +80,32 @@ pub struct ExecResult {
     pub qemu_stderr: String,
     /// Whether QEMU had to be stopped after the status line (the guest did not end it).
     pub qemu_lingered: bool,
+    /// Where the console and QEMU's messages were written, if they could be.
+    pub log: Option<Utf8PathBuf>,
 }
 
 impl ExecResult {
+    /// QEMU could not be started, for `reason`.
+    fn not_started(reason: String) -> ExecResult {
+        ExecResult {
+            outcome: ExecOutcome::QemuFailed(None),
+            output: String::new(),
+            console: String::new(),
+            qemu_stderr: reason,
+            qemu_lingered: false,
+            log: None,
+        }
+    }
+
+    /// What QEMU said first on stderr (why it failed to start), or `nothing on stderr`.
+    pub fn qemu_said(&self) -> &str {
+        self.qemu_stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("nothing on stderr")
+    }
+
     /// The command's exit status (`None` unless it exited normally).
     pub fn status(&self) -> Option<i32> {
         match self.outcome {
@@ -112,7 +145,10 @@ pub fn run(mut cmd: Command, options: &ExecOptions) -> Result<ExecResult> {
         .stderr(Stdio::piped())
         .process_group(0);
     let started = Instant::now();
-    let mut qemu = QemuProcess::spawn(cmd)?;
+    let mut qemu = match QemuProcess::spawn(cmd) {
+        Ok(qemu) => qemu,
+        Err(e) => return Ok(ExecResult::not_started(format!("{e:#}"))),
+    };
     let console = qemu.child_mut().stdout.take().context("qemu stdout")?;
     let stderr = qemu.child_mut().stderr.take().context("qemu stderr")?;
     let stderr_text = Arc::new(Mutex::new(Vec::new()));
@@ -122,7 +158,7 @@ pub fn run(mut cmd: Command, options: &ExecOptions) -> Result<ExecResult> {
         std::thread::spawn(move || pump_stderr(stderr, &text, echo))
     };
     let deadline = options.timeout.map(|t| started + t);
-    let mut story = Story::new(options.echo);
+    let mut story = Story::new(options.echo, options.silent.map(|t| started + t));
     let mut splitter = LineSplitter::default();
     let mut stdout = std::io::stdout().lock();
     let (outcome, lingered) = loop {
@@ -135,10 +171,15 @@ pub fn run(mut cmd: Command, options: &ExecOptions) -> Result<ExecResult> {
             qemu.stop()?;
             break end;
         }
-        let wake = [Some(now + TICK), deadline, story.phase_deadline]
-            .into_iter()
-            .flatten()
-            .min();
+        let wake = [
+            Some(now + TICK),
+            deadline,
+            story.phase_deadline,
+            story.silent_until,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         match read_until(console.as_fd(), wake.unwrap_or(now + TICK))? {
             Chunk::Idle => {}
             Chunk::Eof => {
@@ -149,6 +190,8 @@ pub fn run(mut cmd: Command, options: &ExecOptions) -> Result<ExecResult> {
                 break (story.at_exit(status), false);
             }
             Chunk::Data(bytes) => {
+                story.silent_until = None;
+                story.heard = true;
                 for line in splitter.push(&bytes) {
                     story.line(&line, &mut stdout);
                 }
@@ -169,6 +212,7 @@ pub fn run(mut cmd: Command, options: &ExecOptions) -> Result<ExecResult> {
         console: splitter.console(),
         qemu_stderr,
         qemu_lingered: lingered,
+        log: None,
     })
 }
 
@@ -179,15 +223,21 @@ struct Story {
     phase_deadline: Option<Instant>,
     output: String,
     echo: Echo,
+    /// Until the console's first byte: when its silence ends the run.
+    silent_until: Option<Instant>,
+    /// Whether the console printed anything.
+    heard: bool,
 }
 
 impl Story {
-    fn new(echo: Echo) -> Story {
+    fn new(echo: Echo, silent_until: Option<Instant>) -> Story {
         Story {
             phase: Phase::Kernel,
             phase_deadline: None,
             output: String::new(),
             echo,
+            silent_until,
+            heard: false,
         }
     }
 
@@ -198,6 +248,9 @@ impl Story {
         now: Instant,
         timeout: Option<Instant>,
     ) -> Option<(ExecOutcome, bool)> {
+        if self.silent_until.is_some_and(|d| now >= d) && !timeout.is_some_and(|d| now >= d) {
+            return Some((ExecOutcome::Silent, false));
+        }
         if timeout.is_some_and(|d| now >= d) && !matches!(self.phase, Phase::Stopping(_)) {
             return Some(if self.phase == Phase::Panicking {
                 (ExecOutcome::Panic, false)
@@ -216,6 +269,9 @@ impl Story {
 
     /// How the run ended when QEMU exited with `status`.
     fn at_exit(&self, status: ExitStatus) -> ExecOutcome {
+        if !self.heard {
+            return ExecOutcome::QemuFailed(Some(status));
+        }
         match self.phase {
             Phase::Stopping(guest) => ExecOutcome::Exited(guest),
             Phase::Panicking => ExecOutcome::Panic,
@@ -309,6 +365,7 @@ mod tests {
         let options = ExecOptions {
             timeout: Some(Duration::from_secs(timeout)),
             echo: Echo::Quiet,
+            silent: Some(SILENT_CONSOLE),
         };
         Some(boot.exec(&options).unwrap())
     }

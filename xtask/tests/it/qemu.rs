@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::support::BoardSandbox;
+
 const FILES_VAR: &str = "MINILINUX_QEMU_TEST_FILES";
 
 /// The files to boot, or `None` (and a `skipped:` line) when the variable is unset.
@@ -372,4 +374,136 @@ impl Drop for Terminal {
 
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// A copy of versatilepb whose `board.toml` is edited by `edit`, and stand-in boot files
+/// (`kernel`: `kernel_bytes`, an empty `initramfs`, a `config` with a `CONFIG_CMDLINE`):
+/// enough for xtask to prepare a boot without building anything.
+fn failing_board(name: &str, edit: impl Fn(String) -> String, kernel_bytes: &[u8]) -> BoardSandbox {
+    let sandbox = BoardSandbox::new(name).removing_outputs();
+    let toml = sandbox.read(&format!("boards/{name}/board.toml"));
+    sandbox.write(&format!("boards/{name}/board.toml"), &edit(toml));
+    sandbox.write("files/config", "CONFIG_CMDLINE=\"console=ttyAMA0\"\n");
+    sandbox.write("files/initramfs", "");
+    std::fs::write(sandbox.path("files/kernel"), kernel_bytes).unwrap();
+    sandbox
+}
+
+/// Runs `qemu` with the sandbox's stand-in files and `extra`; exit code and stderr, the
+/// sandbox's path redacted.
+fn qemu_with_files(sandbox: &BoardSandbox, extra: &[&str]) -> (Option<i32>, String) {
+    let files = |name: &str| sandbox.path("files").join(name);
+    let out = sandbox
+        .xtask()
+        .args(["--board", sandbox.board(), "qemu", "--kernel"])
+        .arg(files("kernel"))
+        .arg("--kernel-config")
+        .arg(files("config"))
+        .arg("--initrd")
+        .arg(files("initramfs"))
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("xtask runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let target = target.canonicalize().unwrap_or(target);
+    let stderr = sandbox
+        .redact_tmp(&stderr)
+        .replace(target.to_str().unwrap(), "$TARGET");
+    (out.status.code(), stderr)
+}
+
+/// Without `[kernel] dtb`: the stand-in files boot with no device tree.
+fn without_dtb(toml: String) -> String {
+    toml.lines()
+        .filter(|l| !l.starts_with("dtb ="))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_command_line_the_kernel_would_not_parse_is_refused_with_122() {
+    // Known before any file: no board files needed.
+    let run = xtask(&[
+        "qemu".into(),
+        "--append".into(),
+        "x=\"unbalanced".into(),
+        "--exec".into(),
+        "true".into(),
+    ]);
+    expect![[r#"
+        exit Some(122)
+        error: --append 'x="unbalanced' has an unbalanced `"`: the kernel would take the rest of its command line as one parameter, init's parameters included; pair the quote or remove it
+    "#]].assert_eq(&format!("exit {:?}\n{}", run.code, run.stderr));
+    let sandbox = failing_board("cmdline-too-long", without_dtb, b"");
+    let long = format!("x={}", "y".repeat(1100));
+    let (code, stderr) = qemu_with_files(&sandbox, &["--append", &long, "--exec", "true"]);
+    expect![[r#"
+        exit Some(122)
+        error: the kernel command line would be 1177 bytes, more than the 1023 the kernel keeps (COMMAND_LINE_SIZE for arm): its end, init's parameters included, would be cut; shorten --append or CONFIG_CMDLINE
+    "#]].assert_eq(&format!("exit {code:?}\n{stderr}"));
+}
+
+#[test]
+fn qemu_that_cannot_start_exits_121() {
+    let missing = failing_board(
+        "qemu-missing",
+        |t| without_dtb(t).replace("binary = \"qemu-system-arm\"", "binary = \"/no/such/qemu\""),
+        b"",
+    );
+    let (code, stderr) = qemu_with_files(&missing, &["--exec", "true"]);
+    expect![[r#"
+        exit Some(121)
+        error: /no/such/qemu: no such file: run `cargo xtask setup`
+    "#]].assert_eq(&format!("exit {code:?}\n{stderr}"));
+    // A QEMU that refuses its arguments: a message on stderr, exit 1, no console output.
+    let failing = failing_board("qemu-fails", without_dtb, b"");
+    let fake = failing.path("fake-qemu");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho \"fake-qemu: could not load kernel\" >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let toml_path = format!("boards/{}/board.toml", failing.board());
+    let toml = failing.read(&toml_path).replace(
+        "binary = \"qemu-system-arm\"",
+        &format!("binary = \"{}\"", fake.display()),
+    );
+    failing.write(&toml_path, &toml);
+    let (code, stderr) = qemu_with_files(&failing, &["--exec", "true"]);
+    expect![[r#"
+        exit Some(121)
+        error: qemu failed to start (exit status: 1): fake-qemu: could not load kernel
+        the console and qemu's messages: target/minilinux/qemu-fails/logs/qemu.log
+    "#]].assert_eq(&format!("exit {code:?}\n{stderr}"));
+}
+
+#[test]
+fn a_garbage_kernel_is_a_silent_console_with_123() {
+    if which("qemu-system-arm").is_none() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: a_garbage_kernel_is_a_silent_console_with_123: qemu-system-arm is not installed (cargo xtask setup)"
+        );
+        return;
+    }
+    let sandbox = failing_board("garbage-kernel", without_dtb, &[0xffu8; 4096]);
+    let (code, stderr) = qemu_with_files(&sandbox, &["--exec", "true", "--silent-timeout", "3"]);
+    expect![[r#"
+        exit Some(123)
+        error: the console printed nothing within 3s of qemu's start (--silent-timeout): the kernel did not run (is $TMP/files/kernel a kernel for QEMU's `versatilepb` machine?) or wrote elsewhere (does console= name the board's serial port?); `-v` shows kernel messages
+        the console and qemu's messages: target/minilinux/garbage-kernel/logs/qemu.log
+    "#]].assert_eq(&format!("exit {code:?}\n{stderr}"));
+    let log = sandbox.out_dir().join("logs/qemu.log");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.starts_with("$ qemu-system-arm -M versatilepb"), "{log}");
+}
+
+/// The program's path on `PATH`.
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
 }

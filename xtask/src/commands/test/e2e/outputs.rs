@@ -10,7 +10,7 @@ use super::{builtin_cmdline, prepare, Failure, Outcome};
 use crate::board::Board;
 use crate::engine::{files_under, Ctx};
 use crate::kbuild::read_config;
-use crate::qemu::{BootRequest, Echo, ExecOptions, FileOverrides};
+use crate::qemu::{BootRequest, Echo, ExecOptions, FileOverrides, SILENT_CONSOLE};
 
 /// The initramfs boots with every compression the kernel can unpack (at least two).
 pub fn every_compression(_: &Ctx, board: &Board) -> Outcome {
@@ -58,6 +58,7 @@ pub fn every_compression(_: &Ctx, board: &Board) -> Outcome {
             .exec(&ExecOptions {
                 timeout: Some(Duration::from_secs(120)),
                 echo: Echo::Quiet,
+                silent: Some(SILENT_CONSOLE),
             })
             .map_err(|e| {
                 Failure::new(
