@@ -248,7 +248,7 @@ impl Story {
         now: Instant,
         timeout: Option<Instant>,
     ) -> Option<(ExecOutcome, bool)> {
-        if self.silent_until.is_some_and(|d| now >= d) && !timeout.is_some_and(|d| now >= d) {
+        if self.silent_until.is_some_and(|d| now >= d) && timeout.is_none_or(|d| now < d) {
             return Some((ExecOutcome::Silent, false));
         }
         if timeout.is_some_and(|d| now >= d) && !matches!(self.phase, Phase::Stopping(_)) {

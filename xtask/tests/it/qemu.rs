@@ -456,7 +456,8 @@ fn qemu_that_cannot_start_exits_121() {
     expect![[r#"
         exit Some(121)
         error: /no/such/qemu: no such file: run `cargo xtask setup`
-    "#]].assert_eq(&format!("exit {code:?}\n{stderr}"));
+    "#]]
+    .assert_eq(&format!("exit {code:?}\n{stderr}"));
     // A QEMU that refuses its arguments: a message on stderr, exit 1, no console output.
     let failing = failing_board("qemu-fails", without_dtb, b"");
     let fake = failing.path("fake-qemu");
@@ -477,7 +478,8 @@ fn qemu_that_cannot_start_exits_121() {
         exit Some(121)
         error: qemu failed to start (exit status: 1): fake-qemu: could not load kernel
         the console and qemu's messages: target/minilinux/qemu-fails/logs/qemu.log
-    "#]].assert_eq(&format!("exit {code:?}\n{stderr}"));
+    "#]]
+    .assert_eq(&format!("exit {code:?}\n{stderr}"));
 }
 
 #[test]
