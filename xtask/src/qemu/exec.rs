@@ -1,5 +1,6 @@
 //! Command mode: boot, let init run one command, stream its output and
-//! return how it ended (or that the kernel panicked, or time ran out).
+//! return how it ended (or that the kernel panicked, time ran out, the console stayed
+//! silent, or QEMU did not start).
 
 use anyhow::{bail, Context, Result};
 use camino::Utf8PathBuf;
