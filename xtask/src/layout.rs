@@ -49,7 +49,7 @@ const CACHE_TAG_TEXT: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 
 /// What minilinux itself puts in its cache: a folder holding only these (and no tag)
 /// is an unmarked cache of an older minilinux, and is marked.
-const CACHE_ENTRIES: [&str; 4] = ["downloads", "src", "rust-sysroot", "lock"];
+const CACHE_ENTRIES: [&str; 5] = ["downloads", "src", "rust-sysroot", "tools", "lock"];
 
 /// Creates the cache folder `dir` if needed and marks it as minilinux's own, so that
 /// `clean --cache` can later tell it from any other folder. A folder that exists,

@@ -28,7 +28,7 @@ pub struct AllArgs {
 
 /// `cargo xtask all`: setup check, then every stage, then the boot.
 pub fn run(ctx: &Ctx, args: AllArgs) -> Result<ExitCode> {
-    setup::ensure(ctx.board()?)?;
+    setup::ensure(ctx)?;
     build_with(ctx, &args)?;
     if args.no_boot {
         return Ok(ExitCode::SUCCESS);

@@ -21,13 +21,15 @@ pub struct SetupArgs {
 
 /// `cargo xtask setup`.
 pub fn run(ctx: &Ctx, args: SetupArgs) -> Result<ExitCode> {
-    let board = ctx.board()?;
     if !args.all_boards {
-        setup(board, args.check)?;
+        setup(ctx, args.check)?;
         return Ok(ExitCode::SUCCESS);
     }
     for name in Board::names()? {
-        setup(&Board::load(&name)?, args.check)?;
+        setup(
+            &Ctx::for_board(Board::load(&name)?, ctx.verbose),
+            args.check,
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

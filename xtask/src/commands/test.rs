@@ -1,10 +1,10 @@
 //! `cargo xtask test`: the README's test command.
 //!
-//! Lints, `cargo test --workspace`, the build pipeline (cached stages), then the
-//! end-to-end suite (`e2e`), which boots the real system in QEMU: on the board
-//! given with `--board`, else on every board whose host tools are present (the
-//! others are reported as not run, with what is missing). Ends with one
-//! `N passed, N failed, N not run` line and a non-zero exit on any failure.
+//! Lints (fmt, clippy, zizmor on the workflow), `cargo test --workspace`, the build
+//! pipeline (cached stages), then the end-to-end suite (`e2e`), which boots the real
+//! system in QEMU: on the board given with `--board`, else on every board whose host
+//! tools are present (the others are reported as not run, with what is missing).
+//! Ends with one `N passed, N failed, N not run` line and a non-zero exit on any failure.
 
 use anyhow::Result;
 use std::io::{BufRead, BufReader};
@@ -12,7 +12,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use crate::board::{Board, DEFAULT_BOARD};
 use crate::engine::{render_error, symlink_atomic, Ctx};
-use crate::host::setup;
+use crate::host::{setup, zizmor};
 use crate::layout;
 use crate::render::render_command;
 
@@ -75,6 +75,12 @@ impl Tally {
         }
     }
 
+    /// A check that cannot run here, and what to do about it.
+    fn cannot_run(&mut self, name: &str, reason: &str) {
+        self.not_run += 1;
+        eprintln!("not run  {name}: {reason}");
+    }
+
     /// `count` checks of `board` that cannot run here, and why.
     fn not_run(&mut self, board: &str, count: usize, reason: &str) {
         self.not_run += count;
@@ -88,7 +94,7 @@ impl Tally {
 pub fn run(ctx: &Ctx, args: TestArgs) -> Result<ExitCode> {
     let board = ctx.board()?;
     // The suite tests optional features too (build --distcc).
-    setup::ensure_with_optional(board)?;
+    setup::ensure_with_optional(ctx)?;
     let mut others = Vec::new();
     if !ctx.board_given() {
         for name in Board::names()? {
@@ -137,7 +143,8 @@ pub fn run(ctx: &Ctx, args: TestArgs) -> Result<ExitCode> {
     Ok(tally.report())
 }
 
-/// `cargo fmt --check` and `cargo clippy -D warnings` on the workspace.
+/// `cargo fmt --check` and `cargo clippy -D warnings` on the workspace, and zizmor on the
+/// GitHub workflow (offline, findings of medium severity or higher fail).
 fn lint(tally: &mut Tally) {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
@@ -152,6 +159,14 @@ fn lint(tally: &mut Tally) {
         "warnings",
     ]);
     tally.record("cargo clippy -D warnings", run_tool(clippy));
+    let name = "zizmor .github/workflows";
+    match zizmor::find() {
+        Some(bin) => tally.record(
+            name,
+            run_tool(zizmor::lint_command(&bin, &layout::workspace_root())),
+        ),
+        None => tally.cannot_run(name, &zizmor::missing_reason()),
+    }
 }
 
 /// The cargo running this xtask, in the workspace root.

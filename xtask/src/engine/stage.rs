@@ -106,11 +106,20 @@ impl Stage {
         self.run_with_input(&mut cmd, b"")
     }
 
+    /// Like [`Stage::run`], with `what` on the progress line instead of the command.
+    pub fn run_as(&self, mut cmd: Command, what: &str) -> Result<()> {
+        self.run_inner(&mut cmd, b"", Some(what))
+    }
+
     /// Like [`Stage::run`], feeding `input` to the tool's standard input.
     pub fn run_with_input(&self, cmd: &mut Command, input: &[u8]) -> Result<()> {
+        self.run_inner(cmd, input, None)
+    }
+
+    fn run_inner(&self, cmd: &mut Command, input: &[u8], what: Option<&str>) -> Result<()> {
         let shown = render_command(cmd);
         self.log(&format!("$ {shown}"));
-        self.progress.set(&shown);
+        self.progress.set(what.unwrap_or(&shown));
         use std::os::unix::process::CommandExt;
         let stdin = if input.is_empty() {
             Stdio::null()
@@ -185,6 +194,11 @@ impl Stage {
         Ok(self.end(Outcome::Done, output))
     }
 
+    /// Ends a stage that did its work and keeps no stamp (`setup`: the host is its record).
+    pub fn finished(self) -> Report {
+        self.end(Outcome::Done, None)
+    }
+
     /// Ends a stage that had nothing to do.
     pub fn skipped(self, output: Option<Utf8PathBuf>) -> Report {
         self.end(Outcome::Skipped, output)
@@ -193,6 +207,12 @@ impl Stage {
     /// Ends a stage with an error: the error keeps its causes, with a [`StageFailed`]
     /// context naming the stage and holding the end of its log.
     pub fn failed(self, err: anyhow::Error) -> anyhow::Error {
+        self.failed_rerun(err, None)
+    }
+
+    /// Like [`Stage::failed`], with the command that runs the stage again, which
+    /// [`render_error`] shows last.
+    pub fn failed_rerun(self, err: anyhow::Error, rerun: Option<String>) -> anyhow::Error {
         self.progress
             .finish(&self.name, Outcome::Failed, self.started.elapsed());
         let tail = tail_lines(&self.log_path, 25);
@@ -200,6 +220,7 @@ impl Stage {
             stage: self.name,
             log: self.log_path,
             tail,
+            rerun,
         })
     }
 
@@ -225,6 +246,8 @@ pub struct StageFailed {
     pub log: Utf8PathBuf,
     /// Its last lines.
     pub tail: String,
+    /// The command that runs the stage again, if the stage names one.
+    pub rerun: Option<String>,
 }
 
 impl std::fmt::Display for StageFailed {
@@ -260,6 +283,9 @@ pub fn render_error(err: &anyhow::Error) -> String {
             ));
         }
         text.push_str(&format!("\nfull log: {}", failed.log));
+        if let Some(rerun) = &failed.rerun {
+            text.push_str(&format!("\nto run it again: {rerun}"));
+        }
     }
     text
 }
@@ -306,6 +332,7 @@ mod tests {
                 stage: "pack".into(),
                 log: "/w/target/minilinux/b/logs/pack.log".into(),
                 tail: "line 1\nline 2".into(),
+                rerun: None,
             });
         assert!(err.downcast_ref::<std::io::Error>().is_some());
         expect_test::expect![[r#"

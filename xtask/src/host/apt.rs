@@ -2,7 +2,7 @@
 //! what was probed, so the decisions (backports QEMU, a foreign dpkg architecture) are
 //! unit-tested from recorded host data; [`apply`] runs them (or prints them without root).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use camino::Utf8PathBuf;
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -10,7 +10,7 @@ use std::process::Command;
 use super::os::OsRelease;
 use super::requirements::{Probe, Requirement};
 use super::rust_std::RustStd;
-use crate::engine::interrupted;
+use crate::engine::{interrupted, Stage};
 use crate::layout::which;
 use crate::render::render_command;
 
@@ -312,8 +312,10 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Runs the plan's steps, printing each; without root prints them for the user instead.
-pub fn apply(plan: &Plan) -> Result<()> {
+/// Whether setup can carry out the plan here: the warnings printed; without root, or
+/// with something only the user can do and nothing to run, an error that lists what
+/// to run (with `sudo`) and what to do by hand.
+pub fn check_can_apply(plan: &Plan) -> Result<()> {
     for w in &plan.warnings {
         eprintln!("setup: warning: {w}");
     }
@@ -338,25 +340,33 @@ pub fn apply(plan: &Plan) -> Result<()> {
         }
         bail!(msg);
     }
-    if !plan.packages.is_empty() {
-        eprintln!("setup: installing {}", plan.packages.join(" "));
-    }
+    Ok(())
+}
+
+/// Runs the plan's steps in `stage`: each command's output goes to its log, the
+/// progress line says what is being installed. Then fails with what is left to do by
+/// hand, if anything.
+pub fn apply(plan: &Plan, stage: &Stage) -> Result<()> {
+    let count = plan.packages.len();
+    let packages = if count == 1 { "package" } else { "packages" };
     for step in &plan.steps {
-        eprintln!("$ {}", step.render(false));
         match step {
             Step::Run(args) => {
-                let status = Command::new(&args[0])
-                    .args(&args[1..])
-                    .status()
-                    .with_context(|| format!("cannot run `{}`", args[0]))?;
+                let what = match args.iter().any(|a| a == "install") {
+                    true => format!("apt-get install: {count} {packages}"),
+                    false => args.join(" "),
+                };
+                let mut cmd = Command::new(&args[0]);
+                cmd.args(&args[1..]);
+                stage.run_as(cmd, &what)?;
                 if interrupted() {
                     bail!("interrupted");
                 }
-                if !status.success() {
-                    bail!("`{}` failed ({status})", step.render(false));
-                }
             }
-            Step::Write { path, text } => crate::engine::write_atomic(path, text.as_bytes())?,
+            Step::Write { path, text } => {
+                stage.log(&format!("$ {}", step.render(false)));
+                crate::engine::write_atomic(path, text.as_bytes())?
+            }
         }
     }
     if !plan.manual.is_empty() {

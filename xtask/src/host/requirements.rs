@@ -37,7 +37,14 @@ const DEBIAN_RUSTC: (&str, &str) = ("rustc", "/usr/bin/rustc");
 /// `doctor` lists them, but the check `all` runs does not require them, so a host that
 /// never uses the feature is not sent to apt for it; the feature names its package.
 /// `cargo xtask test` installs them too: its tests use the features.
-const OPTIONAL_PACKAGES: &[(&str, &str, &str)] = &[("distcc", "distcc", "build --distcc")];
+const OPTIONAL_PACKAGES: &[(&str, &str, &str)] = &[
+    ("distcc", "distcc", "build --distcc"),
+    (
+        "python3-pip",
+        "pip3",
+        "the workflow lint: setup installs zizmor with it",
+    ),
+];
 
 /// Which packages a check covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +214,9 @@ mod tests {
                 )
             })
             .collect();
-        expect![[r#"distcc <- distcc (for build --distcc; needed by every build: false)"#]]
+        expect![[r#"
+            distcc <- distcc (for build --distcc; needed by every build: false)
+            python3-pip <- pip3 (for the workflow lint: setup installs zizmor with it; needed by every build: false)"#]]
             .assert_eq(&optional.join("\n"));
     }
 }

@@ -5,13 +5,15 @@ use anyhow::{bail, Context, Result};
 use std::process::Command;
 
 use super::apt::{
-    apply, apt_source_files, backports_release, dpkg_query, foreign_arches, is_root, output_text,
-    plan, release_configured, HostState, Plan,
+    apply, apt_source_files, backports_release, check_can_apply, dpkg_query, foreign_arches,
+    is_root, output_text, plan, release_configured, HostState, Plan,
 };
 use super::os::OsRelease;
 use super::requirements::{optional_requirements, requirements, Requirement, Scope};
 use super::rust_std::{rust_std, RustStd};
+use super::zizmor;
 use crate::board::Board;
+use crate::engine::{Ctx, Stage};
 use crate::layout::which;
 
 /// The fast check: requirements, which of them are missing, and the Rust std route.
@@ -102,19 +104,75 @@ impl Check {
     }
 }
 
-/// Installs what is missing (after the fast check), then checks again.
-fn install_missing(board: &Board, check: &Check) -> Result<()> {
-    let plan = check.plan(board);
-    apply(&plan)?;
-    let after = Check::run(board, check.scope);
-    if !after.missing.is_empty() {
-        let names: Vec<String> = after
-            .missing
-            .iter()
-            .map(|r| format!("{} ({})", r.package, r.probe.name()))
-            .collect();
-        bail!("still missing after setup: {}", names.join(", "));
+/// Installs what is missing after the fast check (and zizmor, with `zizmor`) as the
+/// stage `setup`: apt's and pip's output in its log, one progress line, what it
+/// installed at the end; on failure the log's tail and the command to run it again.
+fn install(ctx: &Ctx, check: &Check, zizmor: bool) -> Result<()> {
+    let board = ctx.board()?;
+    let plan = match check.all_present() {
+        true => Plan::default(),
+        false => check.plan(board),
+    };
+    check_can_apply(&plan)?;
+    if plan.steps.is_empty() && !zizmor {
+        return Ok(());
     }
+    let stage = Stage::begin(ctx, "setup")?;
+    match install_in(&stage, board, check, &plan, zizmor) {
+        Ok(()) => {
+            stage.finished();
+            Ok(())
+        }
+        Err(e) => {
+            let rerun = format!("cargo xtask --board {} setup", board.name);
+            Err(stage.failed_rerun(e, Some(rerun)))
+        }
+    }
+}
+
+/// The work of [`install`] inside its stage.
+fn install_in(
+    stage: &Stage,
+    board: &Board,
+    check: &Check,
+    plan: &Plan,
+    zizmor: bool,
+) -> Result<()> {
+    let mut installed = Vec::new();
+    if !plan.steps.is_empty() {
+        let count = plan.packages.len();
+        let packages = if count == 1 { "package" } else { "packages" };
+        stage.note(&format!(
+            "installing {count} {packages} for board {} with apt: {}",
+            board.name,
+            plan.packages.join(" ")
+        ));
+        apply(plan, stage)?;
+        let after = Check::run(board, check.scope);
+        if !after.missing.is_empty() {
+            let names: Vec<String> = after
+                .missing
+                .iter()
+                .map(|r| format!("{} ({})", r.package, r.probe.name()))
+                .collect();
+            bail!("still missing after setup: {}", names.join(", "));
+        }
+        installed.extend(plan.packages.iter().cloned());
+        if let (true, RustStd::Debian { arch }) = (check.arch_missing(), &check.rust_std) {
+            installed.push(format!("dpkg architecture {arch}"));
+        }
+    }
+    if zizmor {
+        let version = zizmor::ZIZMOR_VERSION;
+        stage.note(&format!(
+            "installing zizmor {version} from PyPI into {}",
+            zizmor::install_dir()
+        ));
+        zizmor::install(|cmd| stage.run_as(cmd, &format!("pip3 install zizmor=={version}")))
+            .context("installing zizmor")?;
+        installed.push(format!("zizmor {version}"));
+    }
+    stage.note(&format!("installed {}", installed.join(", ")));
     Ok(())
 }
 
@@ -153,38 +211,56 @@ pub fn missing_tools(board: &Board) -> Option<String> {
     Some(items.join(", "))
 }
 
+/// Whether this setup installs zizmor: it is per user (in the user's cache), so not
+/// by root under `sudo`, whose cache is root's.
+fn installs_zizmor() -> bool {
+    !(is_root() && std::env::var_os("SUDO_USER").is_some())
+}
+
 /// What `cargo xtask setup` does for one board: the check, then (unless `check_only`,
 /// which prints the plan and fails when something is missing) installing what is
-/// missing, the board's needs and the optional features' packages.
-pub fn setup(board: &Board, check_only: bool) -> Result<()> {
+/// missing, the board's needs and the optional features' packages, then zizmor.
+pub fn setup(ctx: &Ctx, check_only: bool) -> Result<()> {
+    let board = ctx.board()?;
     let check = Check::run(board, Scope::WithOptional);
     let count = check.requirements.len();
-    if check.all_present() {
+    let zizmor = installs_zizmor() && zizmor::find().is_none();
+    if check.all_present() && !zizmor {
         eprintln!(
             "setup: all {count} host packages for board {} are present: nothing to install",
             board.name
         );
+        if zizmor::find().is_none() {
+            eprintln!("setup: {}", zizmor::missing_reason());
+        }
         return Ok(());
     }
-    eprintln!(
-        "setup: missing for board {}: {}",
-        board.name,
-        describe_missing(&check)
-    );
+    let mut missing = describe_missing(&check);
+    if zizmor {
+        missing = [missing, format!("zizmor {} (pip)", zizmor::ZIZMOR_VERSION)]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    eprintln!("setup: missing for board {}: {missing}", board.name);
     if check_only {
-        let plan = check.plan(board);
-        for w in &plan.warnings {
-            eprintln!("setup: warning: {w}");
-        }
-        for s in &plan.steps {
-            eprintln!("would run: {}", s.render(!is_root()));
-        }
-        for m in &plan.manual {
-            eprintln!("to do by hand: {m}");
+        if !check.all_present() {
+            let plan = check.plan(board);
+            for w in &plan.warnings {
+                eprintln!("setup: warning: {w}");
+            }
+            for s in &plan.steps {
+                eprintln!("would run: {}", s.render(!is_root()));
+            }
+            for m in &plan.manual {
+                eprintln!("to do by hand: {m}");
+            }
         }
         bail!("host is missing packages: run `cargo xtask setup`");
     }
-    install_missing(board, &check)?;
+    install(ctx, &check, zizmor)?;
     eprintln!(
         "setup: all {count} host packages for board {} are present",
         board.name
@@ -193,16 +269,17 @@ pub fn setup(board: &Board, check_only: bool) -> Result<()> {
 }
 
 /// Installs whatever the board needs and is missing; quiet when all is there.
-pub fn ensure(board: &Board) -> Result<()> {
-    ensure_scope(board, Scope::Needed)
+pub fn ensure(ctx: &Ctx) -> Result<()> {
+    ensure_scope(ctx, Scope::Needed)
 }
 
 /// Like [`ensure`], with the optional features' packages: what the test suite needs.
-pub fn ensure_with_optional(board: &Board) -> Result<()> {
-    ensure_scope(board, Scope::WithOptional)
+pub fn ensure_with_optional(ctx: &Ctx) -> Result<()> {
+    ensure_scope(ctx, Scope::WithOptional)
 }
 
-fn ensure_scope(board: &Board, scope: Scope) -> Result<()> {
+fn ensure_scope(ctx: &Ctx, scope: Scope) -> Result<()> {
+    let board = ctx.board()?;
     let check = Check::run(board, scope);
     if check.all_present() {
         return Ok(());
@@ -212,7 +289,7 @@ fn ensure_scope(board: &Board, scope: Scope) -> Result<()> {
         board.name,
         describe_missing(&check)
     );
-    install_missing(board, &check).context("host setup failed")
+    install(ctx, &check, false).context("host setup failed")
 }
 
 #[cfg(test)]

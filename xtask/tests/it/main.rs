@@ -9,5 +9,6 @@ mod fetch;
 mod kconfig_cli;
 mod qemu;
 mod random_bad_input;
+mod setup;
 mod support;
 mod tidy;
