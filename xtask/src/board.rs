@@ -99,6 +99,9 @@ pub struct RootfsSpec {
     /// so a bad name is an error at its line of `board.toml`.
     #[serde(deserialize_with = "compression_name")]
     pub compression: Compression,
+    /// The guest's host name (`/etc/hostname` through `${hostname}`); default the board's name.
+    #[serde(default)]
+    pub hostname: Option<String>,
 }
 
 /// `[qemu]`.
@@ -243,6 +246,16 @@ impl Board {
     /// Absolute path of the rootfs manifest.
     pub fn manifest(&self) -> Utf8PathBuf {
         self.dir.join(&self.spec.rootfs.manifest)
+    }
+
+    /// The guest's host name: `[rootfs] hostname`, else the board's name.
+    pub fn hostname(&self) -> &str {
+        self.spec.rootfs.hostname.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The `/etc/hostname` pack writes for the manifest's `${hostname}`.
+    pub fn hostname_file(&self) -> Utf8PathBuf {
+        self.out_dir().join("etc").join("hostname")
     }
 
     /// Output directory of this board: `target/minilinux/<board>/`.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::board::Board;
 
-use crate::engine::{run_stage, symlink_atomic, Ctx, Fingerprint, Report};
+use crate::engine::{run_stage, symlink_atomic, write_atomic, Ctx, Fingerprint, Report};
 use crate::layout::display_path;
 use crate::render::human_size;
 
@@ -28,7 +28,32 @@ pub fn manifest_vars(board: &Board) -> BTreeMap<String, PathBuf> {
     vars.insert("init".to_string(), board.init_bin().into());
     vars.insert("board".to_string(), board.dir.clone().into());
     vars.insert("kernel_build".to_string(), board.kernel_build().into());
+    vars.insert("hostname".to_string(), board.hostname_file().into());
     vars
+}
+
+/// Writes the file behind `${hostname}`: the board's host name and a newline, unless
+/// it already says so (its mtime is then kept). A name the kernel would refuse is an
+/// error naming board.toml.
+fn write_hostname(board: &Board) -> Result<()> {
+    let name = board.hostname();
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if !valid {
+        anyhow::bail!(
+            "{}: [rootfs] hostname {name:?}: a host name is 1 to 64 letters, digits, `-` and `.`",
+            board.dir.join("board.toml")
+        );
+    }
+    let text = format!("{name}\n");
+    let path = board.hostname_file();
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        write_atomic(&path, text.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// The compression asked for, else the board's (checked when `board.toml` was read).
@@ -83,6 +108,7 @@ pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
     let compression = compression(board, args)?;
     crate::qemu::preflight::check_compression(board, compression)?;
     let out = board.initramfs(compression.extension());
+    write_hostname(board)?;
     let options = rootfs::PackOptions {
         manifest: board.manifest().into(),
         vars: manifest_vars(board),

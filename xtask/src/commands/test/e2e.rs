@@ -26,8 +26,8 @@ use cli::{
     exec_any_bytes, exec_file, exec_statuses, exec_timeout, kconfig_set_boots, kernel_panic,
 };
 use console::{
-    board_shows, boots_to_shell, ctrl_alt_del, job_control, mounts_and_devices, reaps_orphans,
-    respawns_shell, stops_qemu,
+    account_names, board_hostname, board_shows, boots_to_shell, ctrl_alt_del, job_control,
+    login_profile, mounts_and_devices, reaps_orphans, respawns_shell, stops_qemu,
 };
 use outputs::{
     bench_boots, bench_timeline, every_compression, kconfig_round_trip, pack_reproducible,
@@ -85,6 +85,18 @@ const CHECKS: &[Check] = &[
     Check {
         name: "shows what the board's [e2e] shows lists",
         run: board_shows,
+    },
+    Check {
+        name: "accounts: id, ls -l and ps show names",
+        run: account_names,
+    },
+    Check {
+        name: "the host name is the board's",
+        run: board_hostname,
+    },
+    Check {
+        name: "the console's login shell reads /etc/profile",
+        run: login_profile,
     },
     Check {
         name: "shell job control: Ctrl-C interrupts sleep",
@@ -183,6 +195,8 @@ pub fn run(ctx: &Ctx, board: &Board, filter: Option<&str>, report: &mut dyn FnMu
 struct Shell {
     session: Session,
     counter: usize,
+    /// The line of the first prompt, as the console showed it.
+    first_prompt: String,
 }
 
 impl Shell {
@@ -191,12 +205,13 @@ impl Shell {
         let mut session = Session::spawn(&boot)
             .map_err(|e| Failure::new("qemu (interactive)", "qemu starts", format!("{e:#}")))?;
         let prompt = prompt_regex();
-        session
+        let found = session
             .expect(prompt, BOOT)
             .map_err(|e| Failure::new("qemu (interactive)", "a shell prompt", format!("{e:#}")))?;
         Ok(Shell {
             session,
             counter: 0,
+            first_prompt: found.matched.trim_start_matches(['\r', '\n']).to_string(),
         })
     }
 

@@ -31,6 +31,48 @@ pub fn board_shows(_: &Ctx, board: &Board) -> Outcome {
     sh.poweroff()
 }
 
+/// `/etc/passwd` and `/etc/group` are in the initramfs: `id`, `ls -l` and `ps` show
+/// names where they showed numbers.
+pub fn account_names(_: &Ctx, board: &Board) -> Outcome {
+    let mut sh = Shell::boot(board)?;
+    sh.expect_output("id", &["uid=0(root) gid=0(root)"])?;
+    sh.expect_output(
+        "ls -ld /root /dev/null | tr -s ' ' | cut -d ' ' -f 3,4",
+        &["root root\nroot root\n"],
+    )?;
+    sh.expect_output("ps", &["    1 root ", "/init"])?;
+    sh.expect_output("id nobody", &["uid=65534(nobody) gid=65534(nogroup)"])?;
+    sh.poweroff()
+}
+
+/// The guest's host name is the board's (`[rootfs] hostname`, else its name), from
+/// `/etc/hostname`.
+pub fn board_hostname(_: &Ctx, board: &Board) -> Outcome {
+    let name = board.hostname();
+    let mut sh = Shell::boot(board)?;
+    sh.expect_output(
+        "hostname && cat /etc/hostname",
+        &[&format!("{name}\n{name}\n")],
+    )?;
+    sh.poweroff()
+}
+
+/// init starts the console's shell as a login shell, which reads `/etc/profile`: its
+/// prompt names the user and the host, and `HOME` is root's.
+pub fn login_profile(_: &Ctx, board: &Board) -> Outcome {
+    let mut sh = Shell::boot(board)?;
+    let want = format!("root@{}:", board.hostname());
+    if !sh.first_prompt.starts_with(&want) {
+        return Err(Failure::new(
+            "(the first prompt)",
+            &format!("a prompt starting with {want:?}"),
+            sh.first_prompt.clone(),
+        ));
+    }
+    sh.expect_output("echo \"home=$HOME\"", &["home=/root\n"])?;
+    sh.poweroff()
+}
+
 /// The mounts init makes, the console device nodes and busybox's applet links.
 pub fn mounts_and_devices(_: &Ctx, board: &Board) -> Outcome {
     let mut sh = Shell::boot(board)?;
