@@ -113,7 +113,9 @@ fn board_fixture() -> Fixture {
         0o644,
     );
     fx.file("out/init", "#!init stand-in\n", 0o700);
+    fx.file("out/hostname", "versatilepb\n", 0o644);
     fx.var("busybox", "out/busybox");
+    fx.var("hostname", "out/hostname");
     fx.var("busybox_links", "out/busybox.links");
     fx.var("init", "out/init");
     fx.var("board", "board");
@@ -139,7 +141,10 @@ fn versatilepb_manifest_lists_the_same_in_gnu_cpio_bsdtar_and_our_reader() {
         crw-rw-rw-   1 root     root       1,   3 Jan  1  1970 dev/null
         drwxr-xr-x   2 root     root            0 Jan  1  1970 dev/pts
         drwxr-xr-x   2 root     root            0 Jan  1  1970 etc
-        -rw-r--r--   1 root     root           10 Jan  1  1970 etc/hostname
+        -rw-r--r--   1 root     root          307 Jan  1  1970 etc/group
+        -rw-r--r--   1 root     root           12 Jan  1  1970 etc/hostname
+        -rw-r--r--   1 root     root          340 Jan  1  1970 etc/passwd
+        -rw-r--r--   1 root     root           44 Jan  1  1970 etc/profile
         -rwxr-xr-x   1 root     root           16 Jan  1  1970 init
         lrwxrwxrwx   1 root     root           11 Jan  1  1970 linuxrc -> bin/busybox
         drwxr-xr-x   2 root     root            0 Jan  1  1970 proc
@@ -167,7 +172,10 @@ fn versatilepb_manifest_lists_the_same_in_gnu_cpio_bsdtar_and_our_reader() {
         crw-rw-rw-  1 0      0         1,3 Jan  1  1970 dev/null
         drwxr-xr-x  2 0      0           0 Jan  1  1970 dev/pts
         drwxr-xr-x  2 0      0           0 Jan  1  1970 etc
-        -rw-r--r--  1 0      0          10 Jan  1  1970 etc/hostname
+        -rw-r--r--  1 0      0         307 Jan  1  1970 etc/group
+        -rw-r--r--  1 0      0          12 Jan  1  1970 etc/hostname
+        -rw-r--r--  1 0      0         340 Jan  1  1970 etc/passwd
+        -rw-r--r--  1 0      0          44 Jan  1  1970 etc/profile
         -rwxr-xr-x  1 0      0          16 Jan  1  1970 init
         lrwxrwxrwx  1 0      0          11 Jan  1  1970 linuxrc -> bin/busybox
         drwxr-xr-x  2 0      0           0 Jan  1  1970 proc
@@ -194,7 +202,10 @@ fn versatilepb_manifest_lists_the_same_in_gnu_cpio_bsdtar_and_our_reader() {
         crw-rw-rw- 1 0 0 1, 3 /dev/null
         drwxr-xr-x 2 0 0    0 /dev/pts
         drwxr-xr-x 2 0 0    0 /etc
-        -rw-r--r-- 1 0 0   10 /etc/hostname
+        -rw-r--r-- 1 0 0  307 /etc/group
+        -rw-r--r-- 1 0 0   12 /etc/hostname
+        -rw-r--r-- 1 0 0  340 /etc/passwd
+        -rw-r--r-- 1 0 0   44 /etc/profile
         -rwxr-xr-x 1 0 0   16 /init
         lrwxrwxrwx 1 0 0   11 /linuxrc -> bin/busybox
         drwxr-xr-x 2 0 0    0 /proc
@@ -368,7 +379,7 @@ fn compressed_headers_are_the_kernel_flavours() {
     assert_eq!(xz[..8], [0xfd, b'7', b'z', b'X', b'Z', 0, 0, 1]);
     expect![[r#"
         Strms  Blocks   Compressed Uncompressed  Ratio  Check   Filename
-            1       1        464 B       3116 B  0.149  CRC32   $DIR/i.xz
+            1       1        840 B       4176 B  0.201  CRC32   $DIR/i.xz
     "#]]
     .assert_eq(&fx.redact(&text(run(
         "xz",
