@@ -5,6 +5,7 @@
 
 mod boot;
 mod cli;
+mod cold;
 mod gen_init_cpio;
 mod kconfig_merge;
 mod kconfig_olddefconfig;

@@ -6,7 +6,7 @@ use std::process::{Command, ExitCode};
 
 use super::report::{Host, Report, Section};
 use super::samples::Plan;
-use super::{boot, kconfig_merge, kconfig_olddefconfig, noop, pack, timeline};
+use super::{boot, cold, kconfig_merge, kconfig_olddefconfig, noop, pack, timeline};
 use crate::board::Board;
 use crate::engine::{write_atomic, Ctx};
 use crate::layout;
@@ -43,6 +43,10 @@ pub struct BenchArgs {
     /// Instead of the benchmark: two timelines written by --timeline side by side
     #[arg(long, num_args = 2, value_names = ["A.json", "B.json"], conflicts_with_all = ["quick", "only"])]
     pub compare: Vec<Utf8PathBuf>,
+    /// Only a cold start, measured once: xtask compiled, setup, `all` stage by stage and a
+    /// boot, from empty caches in a scratch folder; then `all` after `clean` with ccache warm
+    #[arg(long, conflicts_with_all = ["only", "timeline", "compare"])]
+    pub cold: bool,
 }
 
 /// `cargo xtask bench`.
@@ -86,7 +90,11 @@ pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
         },
         sections: Vec::new(),
     };
-    for (name, part) in PARTS {
+    let parts: &[(&str, PartFn)] = match args.cold {
+        true => &[("cold", cold::run)],
+        false => &PARTS,
+    };
+    for &(name, part) in parts {
         if !args.only.is_empty() && !args.only.iter().any(|o| o == name) {
             continue;
         }
