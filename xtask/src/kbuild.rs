@@ -6,7 +6,7 @@ mod tree;
 
 pub use tree::{KernelKconfig, LoadedTree};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use camino::Utf8Path;
 use kconfig::Config;
 use std::process::Command;
@@ -31,7 +31,33 @@ pub fn make(board: &Board, src: &Utf8Path, build: &Utf8Path, arch: Option<&str>)
 /// Reads and parses a `.config` or fragment; a bad line is reported as `file:line:column`
 /// (the file relative to the workspace when it is inside it).
 pub fn read_config(path: &Utf8Path) -> Result<Config> {
+    require_regular(path)?;
     let bytes = fs_err::read(path)?;
     Ok(Config::parse_bytes(&bytes, Config::DEFAULT_PREFIX)
         .map_err(|e| e.in_file(display_path(path).as_str()))?)
+}
+
+/// Refuses a path that is not a regular file (links followed): a FIFO would block the
+/// read forever and a device such as `/dev/zero` would never end it.
+fn require_regular(path: &Utf8Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(()); // reading it says why it cannot be read
+    };
+    let kind = meta.file_type();
+    let what = if kind.is_file() {
+        return Ok(());
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    };
+    bail!(
+        "{}: is {what}, not a regular file: give the path of a config file",
+        display_path(path)
+    )
 }

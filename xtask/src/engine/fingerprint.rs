@@ -26,20 +26,55 @@ impl Fingerprint {
         self
     }
 
-    /// Adds a file's path and contents; a missing file counts as such.
+    /// Adds a path as it is, never following it into something that is not a regular
+    /// file: a regular file's mode and contents; a symlink's target text (and, when it
+    /// leads to a regular file, that file's contents); a directory's mode; a device,
+    /// FIFO or socket by its kind and device number, never read. A missing path counts
+    /// as such.
     pub fn file(&mut self, path: &Utf8Path) -> Result<&mut Self> {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
         self.text(path.as_str());
-        match std::fs::File::open(path) {
-            Ok(mut f) => {
-                std::io::copy(&mut f, &mut self.hasher)
-                    .with_context(|| format!("reading {path}"))?;
-            }
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(meta) => meta,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                self.text("<missing>");
+                return Ok(self.text("<missing>"));
             }
             Err(e) => return Err(e).with_context(|| format!("reading {path}")),
+        };
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let target = std::fs::read_link(path).with_context(|| format!("reading {path}"))?;
+            self.text("symlink").text(&target.to_string_lossy());
+            // A [[file]] source may be a link to the file read; a link to a directory,
+            // a device or a FIFO is stored as a link and never read.
+            if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+                self.contents(path)?;
+            }
+        } else if kind.is_file() {
+            self.text(&format!("file {:o}", meta.mode() & 0o7777));
+            self.contents(path)?;
+        } else if kind.is_dir() {
+            self.text(&format!("dir {:o}", meta.mode() & 0o7777));
+        } else {
+            let what = if kind.is_fifo() {
+                "fifo"
+            } else if kind.is_socket() {
+                "socket"
+            } else {
+                "device"
+            };
+            self.text(&format!("{what} {:x}", meta.rdev()));
         }
         Ok(self)
+    }
+
+    /// Adds the bytes of the regular file at `path` (links followed).
+    fn contents(&mut self, path: &Utf8Path) -> Result<()> {
+        let mut f = std::fs::File::open(path).with_context(|| format!("reading {path}"))?;
+        let len =
+            std::io::copy(&mut f, &mut self.hasher).with_context(|| format!("reading {path}"))?;
+        self.hasher.update(len.to_le_bytes());
+        Ok(())
     }
 
     /// Adds every file under a directory (sorted, with relative paths and contents).
@@ -65,7 +100,8 @@ impl Fingerprint {
     }
 }
 
-/// Every file under `dir`, at any depth, sorted by path.
+/// Every file under `dir`, at any depth, sorted by path; a symlink is listed as a
+/// file, never followed (a link to a directory is not walked).
 pub fn files_under(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>> {
     fn walk(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) -> Result<()> {
         for entry in fs_err::read_dir(dir)? {

@@ -121,11 +121,10 @@ pub fn run(ctx: &Ctx, args: &PackStageArgs) -> Result<Report> {
     let inputs = rootfs::inputs(&options.manifest, &options.vars)?;
     for input in inputs {
         let input = Utf8PathBuf::try_from(input)?;
-        if input.is_dir() {
-            fp.tree(&input)?;
-        } else {
-            fp.file(&input)?;
-        }
+        // Every entry of an overlay is an input of its own: a directory adds its
+        // mode, a symlink its target, never what it leads to (`lib -> usr/lib`,
+        // a link to /dev/zero or a FIFO is stored as a link).
+        fp.file(&input)?;
     }
     let current = board.current_initramfs();
     let report = run_stage(ctx, "pack", &fp, &[&out], Some(out.clone()), |stage| {

@@ -10,5 +10,6 @@ mod kconfig_cli;
 mod qemu;
 mod random_bad_input;
 mod setup;
+mod special_files;
 mod support;
 mod tidy;
