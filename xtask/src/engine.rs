@@ -12,6 +12,7 @@ mod interrupt;
 mod lock;
 mod progress;
 mod stage;
+mod stamp;
 
 pub use atomic::{follow_symlinks, symlink_atomic, write_atomic};
 pub use ctx::Ctx;
@@ -19,4 +20,4 @@ pub use fingerprint::{files_under, hex, Fingerprint};
 pub use interrupt::{install_interrupt_handler, interrupted};
 pub use lock::{BoardLock, FileLock};
 pub use progress::{print_summary, Outcome, Report};
-pub use stage::{render_error, run_stage, Stage};
+pub use stage::{forget_stamp, render_error, run_stage, Stage};

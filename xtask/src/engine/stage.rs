@@ -1,8 +1,9 @@
 //! A stage: its fingerprint check, its log, the tools it runs, and how it ends.
 //!
-//! A stage is done when its fingerprint file `stamps/<stage>` holds the hash of
-//! its inputs. The stamp is removed when a stage starts and written only after
-//! it succeeded, so an interrupted or failed stage is never taken as done.
+//! A stage is done when its stamp `stamps/<stage>` holds the hash of its inputs and
+//! every output is still what it wrote (size and sha256, see `stamp.rs`). The stamp is
+//! removed when a stage starts and written only after it succeeded, so an interrupted
+//! or failed stage is never taken as done; an output found damaged is removed first.
 
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -17,6 +18,7 @@ use super::ctx::Ctx;
 use super::fingerprint::Fingerprint;
 use super::interrupt::interrupted;
 use super::progress::{Outcome, Progress, Report};
+use super::stamp::{Stale, Stamp};
 use crate::board::Board;
 use crate::layout::display_path;
 use crate::render::render_command;
@@ -24,6 +26,15 @@ use crate::render::render_command;
 /// Where a stage's stamp lives.
 fn stamp_path(board: &Board, stage: &str) -> Utf8PathBuf {
     board.out_dir().join("stamps").join(stage)
+}
+
+/// Removes stage `name`'s stamp, so that it runs next time whatever it finds.
+pub fn forget_stamp(board: &Board, name: &str) -> Result<()> {
+    let stamp = stamp_path(board, name);
+    match fs_err::remove_file(&stamp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// A running stage: its log, its progress line, its fingerprint.
@@ -55,20 +66,41 @@ impl Stage {
         })
     }
 
-    /// Whether the stage's stamp equals `fp` and every output exists.
-    pub fn is_fresh(&self, fp: &Fingerprint, outputs: &[&Utf8Path]) -> bool {
-        let stamp = stamp_path(&self.board, &self.name);
-        let recorded = std::fs::read_to_string(&stamp).unwrap_or_default();
-        recorded.trim() == fp.hex() && outputs.iter().all(|o| o.exists())
+    /// Whether the stage's stamp records inputs `fp` and every output is what it wrote
+    /// then; why not otherwise.
+    fn freshness(&self, fp: &Fingerprint, outputs: &[&Utf8Path]) -> Result<(), Stale> {
+        self.stamp().ok_or(Stale::NoStamp)?.check(fp, outputs)
+    }
+
+    /// The stage's stamp, if it has one that records its outputs.
+    fn stamp(&self) -> Option<Stamp> {
+        let path = stamp_path(&self.board, &self.name);
+        Stamp::parse(&std::fs::read_to_string(path).ok()?)
+    }
+
+    /// Removes the outputs the stamp recorded that are no longer what the stage wrote
+    /// (a truncated image, a retargeted link; never a folder), saying so, so that the
+    /// tool that makes them cannot take them for up to date when the stage runs again.
+    fn remove_damaged(&self, fp: &Fingerprint, outputs: &[&Utf8Path]) -> Result<()> {
+        let Some(stamp) = self.stamp() else {
+            return Ok(());
+        };
+        for stale in stamp.damaged(fp, outputs).unwrap_or_default() {
+            let Stale::Output { path, .. } = &stale else {
+                continue;
+            };
+            self.note(&stale.to_string());
+            match std::fs::symlink_metadata(path) {
+                Ok(meta) if !meta.is_dir() => fs_err::remove_file(path)?,
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Forgets the stamp before doing work, so a half-done stage is never taken as done.
     pub fn invalidate(&self) -> Result<()> {
-        let stamp = stamp_path(&self.board, &self.name);
-        match fs_err::remove_file(&stamp) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        }
+        forget_stamp(&self.board, &self.name)
     }
 
     /// The stage's log file.
@@ -130,6 +162,7 @@ impl Stage {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        die_with_parent(cmd);
         let mut child = cmd
             .spawn()
             .with_context(|| format!("cannot run `{shown}`"))?;
@@ -187,10 +220,16 @@ impl Stage {
         Ok(())
     }
 
-    /// Records the stage as done with fingerprint `fp`.
-    pub fn done(self, fp: &Fingerprint, output: Option<Utf8PathBuf>) -> Result<Report> {
+    /// Records the stage as done with fingerprint `fp`, and what its `outputs` are now.
+    pub fn done(
+        self,
+        fp: &Fingerprint,
+        outputs: &[&Utf8Path],
+        output: Option<Utf8PathBuf>,
+    ) -> Result<Report> {
         let stamp = stamp_path(&self.board, &self.name);
-        write_atomic(&stamp, format!("{}\n", fp.hex()).as_bytes())?;
+        let record = Stamp::new(fp, outputs)?;
+        write_atomic(&stamp, record.render().as_bytes())?;
         Ok(self.end(Outcome::Done, output))
     }
 
@@ -300,15 +339,41 @@ pub fn run_stage(
     body: impl FnOnce(&Stage) -> Result<()>,
 ) -> Result<Report> {
     let stage = Stage::begin(ctx, name)?;
-    if stage.is_fresh(fp, outputs) {
-        stage.log("inputs unchanged: nothing to do");
-        return Ok(stage.skipped(main_output));
+    match stage.freshness(fp, outputs) {
+        Ok(()) => {
+            stage.log("inputs unchanged, outputs as written: nothing to do");
+            return Ok(stage.skipped(main_output));
+        }
+        Err(stale) => stage.log(&format!("running: {stale}")),
     }
+    stage.remove_damaged(fp, outputs)?;
     stage.invalidate()?;
     match body(&stage) {
         Ok(()) if interrupted() => Err(stage.failed(anyhow::anyhow!("interrupted"))),
-        Ok(()) => stage.done(fp, main_output),
+        Ok(()) => stage.done(fp, outputs, main_output),
         Err(e) => Err(stage.failed(e)),
+    }
+}
+
+/// Makes the tool `cmd` starts get SIGTERM when xtask dies, however it dies (`kill -9`
+/// included, which no handler sees): a `bsdtar` or `make` must not go on writing into
+/// a folder the next run reclaims. make passes the signal on to the jobs it runs.
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: prctl(2) and getppid(2) are async-signal-safe and allocate nothing; this
+    // runs in the child between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // xtask died before the prctl: the signal will never come.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
     }
 }
 

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use crate::board::{Board, SourceSpec};
 use crate::engine::{
-    run_stage, symlink_atomic, write_atomic, Ctx, Fingerprint, Outcome, Report, Stage,
+    forget_stamp, run_stage, symlink_atomic, write_atomic, Ctx, Fingerprint, Outcome, Report, Stage,
 };
 use crate::fetched::Fetched;
 use crate::layout;
@@ -44,6 +44,10 @@ pub struct FetchArgs {
     /// Use this busybox source tree instead of downloading one
     #[arg(long, value_name = "PATH")]
     pub busybox_src: Option<Utf8PathBuf>,
+    /// Run even when up to date: check each cached tree against the manifest of its
+    /// tarball (and unpack a damaged one again), and each cached download's sha256
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// The sources every board needs: (name, file only a real tree of it has).
@@ -56,6 +60,7 @@ pub fn run(ctx: &Ctx, args: &FetchArgs) -> Result<Report> {
     let locals = local_args(args);
     let mut fp = Fingerprint::new("fetch");
     fp.text(cache.as_str());
+
     for (name, spec) in &board.spec.sources {
         fp.text(name).text(&format!("{spec:?}"));
     }
@@ -64,6 +69,9 @@ pub fn run(ctx: &Ctx, args: &FetchArgs) -> Result<Report> {
         fp.text(name)
             .text(shown.as_str())
             .text(&tree_signature(&shown));
+    }
+    if args.verify {
+        forget_stamp(board, "fetch")?;
     }
     let record_path = board.fetch_record();
     let links: Vec<Utf8PathBuf> = source_names(board, &locals)
@@ -122,6 +130,7 @@ fn fetch_all(
     // Cache-wide: fetches of different boards share trees and wait for each other.
     layout::claim_cache(cache)?;
     let _lock = crate::engine::FileLock::acquire(cache, "another fetch using the cache")?;
+    cache::reclaim_leftovers(stage, cache)?;
     let mut record: BTreeMap<String, Fetched> = BTreeMap::new();
     for name in source_names(board, locals) {
         let spec = board.spec.sources.get(&name);

@@ -7,6 +7,7 @@ mod clean;
 mod distcc;
 mod fetch;
 mod kconfig_cli;
+mod outputs;
 mod qemu;
 mod random_bad_input;
 mod setup;

@@ -6,7 +6,10 @@ use anyhow::{bail, Context, Result};
 use camino::Utf8Path;
 use std::process::Command;
 
-use super::cache::{cached_tree, remove_any, sha256_file, tree_path, unpack, RemoveOnDrop};
+use super::cache::{
+    cached_tree, record_download, remove_any, sha256_file, tree_path, unpack, verified_download,
+    RemoveOnDrop,
+};
 use crate::board::SourceSpec;
 use crate::engine::Stage;
 use crate::fetched::Fetched;
@@ -52,7 +55,7 @@ pub fn from_installed(
         ..Fetched::default()
     };
     let tree = tree_path(cache, name, &spec.version, &sha);
-    if let Some(cached) = cached_tree(&tree) {
+    if let Some(cached) = cached_tree(stage, &tree)? {
         return Ok(cached);
     }
     unpack(stage, tarball, &tree, name, &spec.version, fetched)
@@ -93,11 +96,17 @@ pub fn from_archive(
         "{package}_{}_{base}",
         candidate.replace(':', "%3a")
     ));
-    if !tarball.exists() {
-        extract_from_deb(stage, &downloads, package, inner, &tarball)?;
-    }
-    stage.status(&format!("{name}: sha256 {tarball}"));
-    let sha = sha256_file(&tarball)?;
+    let tree_of = |sha: &str| tree_path(cache, name, &spec.version, sha);
+    let sha = match verified_download(stage, &tarball, tree_of)? {
+        Some(sha) => sha,
+        None => {
+            stage.status(&format!("{name}: apt-get download {package}"));
+            extract_from_deb(stage, &downloads, package, inner, &tarball)?;
+            let sha = sha256_file(&tarball)?;
+            record_download(&tarball, &sha)?;
+            sha
+        }
+    };
     let fetched = Fetched {
         route: "debian-archive".into(),
         package: Some(package.to_string()),
@@ -106,8 +115,8 @@ pub fn from_archive(
         sha256: Some(sha.clone()),
         ..Fetched::default()
     };
-    let tree = tree_path(cache, name, &spec.version, &sha);
-    if let Some(cached) = cached_tree(&tree) {
+    let tree = tree_of(&sha);
+    if let Some(cached) = cached_tree(stage, &tree)? {
         return Ok(cached);
     }
     unpack(stage, &tarball, &tree, name, &spec.version, fetched)

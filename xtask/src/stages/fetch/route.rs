@@ -37,7 +37,7 @@ impl fmt::Display for Route {
             Route::DebianInstalled {
                 package, version, ..
             } => write!(f, "installed {package} {version}"),
-            Route::DebianArchive { package, .. } => write!(f, "apt-get download {package}"),
+            Route::DebianArchive { package, .. } => write!(f, "Debian archive {package}"),
         }
     }
 }
@@ -149,7 +149,7 @@ mod tests {
                 https://a/linux-6.1.187.tar.xz
                 https://b/linux-6.1.187.tar.xz
                 installed linux-source-6.1 6.1.192-2
-                apt-get download linux-source-6.1"#]],
+                Debian archive linux-source-6.1"#]],
         );
     }
 
@@ -163,7 +163,7 @@ mod tests {
                 installed: Some("6.1.192-2".into()),
                 tarball_present: false,
             },
-            expect![[r#"apt-get download linux-source-6.1"#]],
+            expect![[r#"Debian archive linux-source-6.1"#]],
         );
     }
 

@@ -27,7 +27,7 @@ pub fn from_url(
         ..Fetched::default()
     };
     let tree = tree_path(cache, name, &spec.version, &pin);
-    if let Some(cached) = cached_tree(&tree) {
+    if let Some(cached) = cached_tree(stage, &tree)? {
         return Ok(cached);
     }
     let file = url_file_name(url)?;
