@@ -242,8 +242,6 @@ fn wrong_hash_is_rejected_and_leaves_nothing_in_the_cache() {
         expect![[r#"
             status: 1
             --- stdout
-            --- notes
-            [fetch] failed in 0.2s
             --- error
             error: stage `fetch` failed: every source of linux failed:
               file://$TMP/tarballs/linux-6.1.999.tar.gz: sha256 mismatch: expected 0000000000000000000000000000000000000000000000000000000000000000, got <linux-sha> (download discarded)"#]],
@@ -370,8 +368,6 @@ fn tarball_declaring_another_version_is_rejected() {
         expect![[r#"
             status: 1
             --- stdout
-            --- notes
-            [fetch] failed in 0.3s
             --- error
             error: stage `fetch` failed: every source of linux failed:
               file://$TMP/tarballs/linux-6.10.2.tar.gz: $TMP/cache/downloads/linux-6.10.2.tar.gz holds linux 6.10.2, but the board says 6.1"#]],
@@ -426,8 +422,6 @@ fn local_trees_must_look_like_kernel_and_busybox_trees() {
         expect![[r#"
             status: 1
             --- stdout
-            --- notes
-            [fetch] failed in 0.0s
             --- error
             error: stage `fetch` failed: --kernel-src $TMP/not-linux: has no Kconfig, so it is not a linux source tree"#]],
     );
@@ -444,8 +438,6 @@ fn local_trees_must_look_like_kernel_and_busybox_trees() {
         expect![[r#"
             status: 1
             --- stdout
-            --- notes
-            [fetch] failed in 0.0s
             --- error
             error: stage `fetch` failed: --kernel-src $TMP/configured: the tree is configured in place (has .config), which `make O=` refuses: run `make mrproper` in it or use a clean copy"#]],
     );
