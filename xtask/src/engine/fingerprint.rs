@@ -125,3 +125,55 @@ pub fn files_under(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>> {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    /// The fingerprint of `dir`'s entries, each with [`Fingerprint::file`], computed in
+    /// a thread that must end within 10 s (reading a FIFO or /dev/zero would not).
+    fn entries_hex(dir: &Utf8Path) -> String {
+        let dir = dir.to_path_buf();
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut fp = Fingerprint::new("test");
+            for entry in ["file", "lib", "zero", "fifo", "usr"] {
+                fp.file(&dir.join(entry)).unwrap();
+            }
+            let _ = send.send(fp.hex());
+        });
+        receive
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("fingerprinting hung on a link to a device or FIFO")
+    }
+
+    #[test]
+    fn links_are_hashed_by_their_target_and_never_followed_into_what_is_not_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        fs_err::create_dir_all(dir.join("usr/lib")).unwrap();
+        std::fs::write(dir.join("file"), b"x").unwrap();
+        symlink("usr/lib", dir.join("lib")).unwrap();
+        symlink("/dev/zero", dir.join("zero")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.join("real-fifo"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        symlink("real-fifo", dir.join("fifo")).unwrap();
+        let first = entries_hex(dir);
+        assert_eq!(entries_hex(dir), first);
+        // What a directory link leads to is not an input of the link.
+        std::fs::write(dir.join("usr/lib/new"), b"y").unwrap();
+        assert_eq!(entries_hex(dir), first);
+        // The link's target and a file's mode are.
+        fs_err::remove_file(dir.join("lib")).unwrap();
+        symlink("usr", dir.join("lib")).unwrap();
+        let relinked = entries_hex(dir);
+        assert_ne!(relinked, first);
+        let executable = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(dir.join("file"), executable).unwrap();
+        assert_ne!(entries_hex(dir), relinked);
+    }
+}
