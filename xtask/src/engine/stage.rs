@@ -158,47 +158,24 @@ impl Stage {
         } else {
             Stdio::piped()
         };
+        // One pipe for both streams, as `2>&1`: the log keeps the order the tool wrote in.
+        let (reader, writer) = std::io::pipe().context("cannot create a pipe")?;
         cmd.stdin(stdin)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(writer.try_clone().context("cannot create a pipe")?)
+            .stderr(writer)
             .process_group(0);
         die_with_parent(cmd);
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("cannot run `{shown}`"))?;
+        let spawned = cmd.spawn();
+        // The command keeps its copies of the pipe's write end until replaced: without
+        // this the reader would never see the end of the output.
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = spawned.with_context(|| format!("cannot run `{shown}`"))?;
         if let Some(mut stdin) = child.stdin.take() {
             let input = input.to_vec();
             // A tool that stops reading early closes the pipe: that is fine.
             std::thread::spawn(move || stdin.write_all(&input));
         }
-        let pumps: Vec<_> = [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|stream| {
-            let log = Arc::clone(&self.log);
-            let verbose = self.verbose;
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).split(b'\n').map_while(|l| l.ok()) {
-                    if let Ok(mut log) = log.lock() {
-                        let _ = log.write_all(&line);
-                        let _ = log.write_all(b"\n");
-                    }
-                    if verbose {
-                        eprintln!("{}", String::from_utf8_lossy(&line));
-                    }
-                }
-            })
-        })
-        .collect();
+        let pump = self.pump(reader);
         let status = loop {
             if let Some(status) = child.try_wait()? {
                 break status;
@@ -211,13 +188,29 @@ impl Stage {
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        for p in pumps {
-            let _ = p.join();
-        }
+        let _ = pump.join();
         if !status.success() {
             bail!("`{shown}` failed ({status})");
         }
         Ok(())
+    }
+
+    /// Copies the tool's output, line by line, into the stage log (and to the terminal
+    /// with `--verbose`) on a thread of its own.
+    fn pump(&self, stream: impl Read + Send + 'static) -> std::thread::JoinHandle<()> {
+        let log = Arc::clone(&self.log);
+        let verbose = self.verbose;
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).split(b'\n').map_while(|l| l.ok()) {
+                if let Ok(mut log) = log.lock() {
+                    let _ = log.write_all(&line);
+                    let _ = log.write_all(b"\n");
+                }
+                if verbose {
+                    eprintln!("{}", String::from_utf8_lossy(&line));
+                }
+            }
+        })
     }
 
     /// Records the stage as done with fingerprint `fp`, and what its `outputs` are now.

@@ -9,10 +9,14 @@ use std::process::Output;
 
 use crate::support::BoardSandbox;
 
-/// apt-get that chats like the real one; `install` creates the package's program,
-/// unless `FAKE_APT_FAIL` is set.
+/// apt-get that chats like the real one (`update` alternating between its standard
+/// output and error); `install` creates the package's program, unless `FAKE_APT_FAIL`
+/// is set.
 const FAKE_APT_GET: &str = r#"#!/bin/sh
 echo "fake apt-get $*"
+if [ "$1" = update ]; then
+  i=0; while [ $i -lt 50 ]; do i=$((i+1)); echo "out $i"; echo "err $i" >&2; done
+fi
 i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo "Get:$i http://deb.example fake chatter $i"; done
 [ "$1" = update ] && exit 0
 if [ -n "$FAKE_APT_FAIL" ]; then
@@ -109,6 +113,9 @@ fn setup_logs_apt_and_pip_and_says_what_it_installed() {
     "#]]
     .assert_eq(&stderr);
     let log = std::fs::read_to_string(sandbox.out_dir().join("logs/setup.log")).unwrap();
+    // Both streams in one log, in the order the tool wrote them (as `2>&1`).
+    let interleaved: String = (1..=50).map(|i| format!("out {i}\nerr {i}\n")).collect();
+    assert!(log.contains(&interleaved), "streams out of order:\n{log}");
     for text in [
         "$ apt-get update",
         "Get:40 http://deb.example fake chatter 40",
