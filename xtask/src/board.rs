@@ -248,9 +248,13 @@ impl Board {
         self.dir.join(&self.spec.rootfs.manifest)
     }
 
-    /// The guest's host name: `[rootfs] hostname`, else the board's name.
-    pub fn hostname(&self) -> &str {
-        self.spec.rootfs.hostname.as_deref().unwrap_or(&self.name)
+    /// The guest's host name: `[rootfs] hostname`, else the board's name with each
+    /// character a host name cannot hold (`_` in `x86_64`) made a `-`.
+    pub fn hostname(&self) -> String {
+        match &self.spec.rootfs.hostname {
+            Some(name) => name.clone(),
+            None => default_hostname(&self.name),
+        }
     }
 
     /// The `/etc/hostname` pack writes for the manifest's `${hostname}`.
@@ -424,9 +428,34 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A host name for board `name`: letters, digits, `-` and `.` kept, anything else `-`,
+/// at most 64 bytes.
+fn default_hostname(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_ram;
+    use super::{default_hostname, parse_ram};
+
+    #[test]
+    fn a_board_name_becomes_a_host_name() {
+        let got: Vec<String> = ["versatilepb", "x86_64", "aarch64-virt", "my.board", "a b"]
+            .iter()
+            .map(|name| default_hostname(name))
+            .collect();
+        expect![[r#"["versatilepb", "x86-64", "aarch64-virt", "my.board", "a-b"]"#]]
+            .assert_eq(&format!("{got:?}"));
+    }
     use expect_test::expect;
 
     #[test]
