@@ -428,16 +428,18 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether `b` may stand in a host name: a letter, a digit, `-` or `.`.
+pub fn is_hostname_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'.'
+}
+
 /// A host name for board `name`: letters, digits, `-` and `.` kept, anything else `-`,
 /// at most 64 bytes.
 fn default_hostname(name: &str) -> String {
     name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '-'
-            }
+        .map(|c| match c.is_ascii() && is_hostname_byte(c as u8) {
+            true => c,
+            false => '-',
         })
         .take(64)
         .collect()

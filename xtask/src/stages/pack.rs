@@ -6,7 +6,7 @@ use rootfs::Compression;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::board::Board;
+use crate::board::{is_hostname_byte, Board};
 
 use crate::engine::{run_stage, symlink_atomic, write_atomic, Ctx, Fingerprint, Report};
 use crate::layout::display_path;
@@ -37,11 +37,7 @@ pub fn manifest_vars(board: &Board) -> BTreeMap<String, PathBuf> {
 /// error naming board.toml.
 fn write_hostname(board: &Board) -> Result<()> {
     let name = board.hostname();
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let valid = !name.is_empty() && name.len() <= 64 && name.bytes().all(is_hostname_byte);
     if !valid {
         anyhow::bail!(
             "{}: [rootfs] hostname {name:?}: a host name is 1 to 64 letters, digits, `-` and `.`",
