@@ -119,28 +119,57 @@ pub fn run(ctx: &Ctx, args: TestArgs) -> Result<ExitCode> {
     } else {
         build_system(ctx, "cargo xtask all --no-boot")
     };
-    cargo_test(
-        cargo_test_command(board, built.is_ok() && !args.no_e2e),
-        &mut tally,
-    );
+    let mut ready = Vec::new();
     if !args.no_e2e {
-        run_e2e(ctx, built, &args, &mut tally);
         for other in others {
-            let ctx = Ctx::for_board(other, ctx.verbose);
-            let board = ctx.board()?;
-            if let Some(reason) = setup::missing_tools(board) {
-                let count = e2e::count(args.filter.as_deref());
-                tally.not_run(&board.name, count, &reason);
-                continue;
+            match setup::missing_tools(&other) {
+                Some(reason) => {
+                    let count = e2e::count(args.filter.as_deref());
+                    tally.not_run(&other.name, count, &reason);
+                }
+                None => ready.push(other),
             }
-            let built = build_system(
-                &ctx,
-                &format!("cargo xtask --board {} all --no-boot", board.name),
-            );
-            run_e2e(&ctx, built, &args, &mut tally);
         }
     }
+    std::thread::scope(|scope| {
+        // The other boards build meanwhile, niced: cargo test and the boots under TCG
+        // leave a core idle much of the time, and take it back when they need it.
+        let (sender, built_others) = std::sync::mpsc::channel();
+        let verbose = ctx.verbose;
+        if !ready.is_empty() {
+            scope.spawn(move || build_in_background(ready, verbose, sender));
+        }
+        cargo_test(
+            cargo_test_command(board, built.is_ok() && !args.no_e2e),
+            &mut tally,
+        );
+        if !args.no_e2e {
+            run_e2e(ctx, built, &args, &mut tally);
+            for (ctx, built) in built_others {
+                run_e2e(&ctx, built, &args, &mut tally);
+            }
+        }
+    });
     Ok(tally.report())
+}
+
+/// Builds each board's system in turn at a lower CPU priority (this thread's, which the
+/// tools it starts inherit), sending each with its result as it is done.
+fn build_in_background(
+    boards: Vec<Board>,
+    verbose: bool,
+    sender: std::sync::mpsc::Sender<(Ctx, std::result::Result<(), Failure>)>,
+) {
+    // SAFETY: setpriority on the calling thread (who = 0) only; failure leaves it as is.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+    for board in boards {
+        let command = format!("cargo xtask --board {} all --no-boot", board.name);
+        let ctx = Ctx::for_board(board, verbose);
+        let built = build_system(&ctx, &command);
+        if sender.send((ctx, built)).is_err() {
+            return;
+        }
+    }
 }
 
 /// `cargo fmt --check` and `cargo clippy -D warnings` on the workspace, and zizmor on the

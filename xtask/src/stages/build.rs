@@ -21,9 +21,9 @@ use distcc::Distcc;
 /// Options of `cargo xtask build`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct BuildArgs {
-    /// Compile C through ccache (when installed)
+    /// Compile C directly, not through ccache (which is used whenever it is installed)
     #[arg(long)]
-    pub ccache: bool,
+    pub no_ccache: bool,
     /// Compile the kernel's and busybox's C on distcc helpers: HOSTS as in DISTCC_HOSTS,
     /// e.g. "192.168.1.5/8 192.168.1.6/4" (docs/distcc.md)
     #[arg(long, value_name = "HOSTS")]
@@ -52,6 +52,13 @@ fn jobs(args: &BuildArgs, distcc: Option<&Distcc>) -> usize {
     })
 }
 
+/// Whether C goes through ccache: whenever it is installed, unless `--no-ccache`. Not part
+/// of the build fingerprints: ccache runs the same compiler on the same command lines,
+/// so the outputs do not depend on it (as with distcc).
+pub fn uses_ccache(args: &BuildArgs) -> bool {
+    !args.no_ccache && crate::layout::which("ccache").is_some()
+}
+
 /// `make` in `src` with output in `build`, for the board's arch and cross compiler.
 pub fn make(
     board: &Board,
@@ -62,7 +69,7 @@ pub fn make(
 ) -> Result<Command> {
     let mut cmd = kbuild::make(board, src, build, Some(&board.spec.arch));
     let compiler = format!("{}gcc", board.spec.cross_compile);
-    let ccache = args.ccache && crate::layout::which("ccache").is_some();
+    let ccache = uses_ccache(args);
     if ccache {
         cmd.arg(format!("CC=ccache {compiler}"));
     }

@@ -16,8 +16,7 @@ pub fn busybox(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<R
     let mut fp = Fingerprint::new("build-busybox");
     fp.source("busybox", fetched::identity(board, "busybox")?.as_deref())
         .text(&config_assignments(&board.busybox_config())?)
-        .text(&compiler_version(board))
-        .text(&args.ccache.to_string());
+        .text(&compiler_version(board));
     let bin = board.busybox_bin();
     let links = board.busybox_links();
     run_stage(

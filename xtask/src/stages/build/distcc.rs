@@ -6,7 +6,7 @@
 //! the same as in a local build: switching between local and distributed builds
 //! recompiles nothing, and the stage fingerprints leave the hosts out. Only the
 //! cross compiler is linked, so `HOSTCC` (`gcc`, for Kbuild's host tools) stays local
-//! on cross boards. With `--ccache`, ccache hands its misses to distcc (`CCACHE_PREFIX`).
+//! on cross boards. With ccache (the default when installed), ccache hands its misses to distcc (`CCACHE_PREFIX`).
 //!
 //! This module does not start or configure distccd: the helpers run their own, with
 //! the same compiler (see docs/distcc.md).

@@ -8,8 +8,9 @@ use crate::engine::{run_stage, write_atomic, Ctx, Fingerprint, Report};
 use crate::fetched;
 use crate::uimage;
 
-// --distcc is not part of the build fingerprints: the helpers run the same compiler
-// and Kbuild sees the same command lines (see distcc.rs), so outputs do not depend on it.
+// --distcc and ccache are not part of the build fingerprints: the helpers run the same
+// compiler and Kbuild sees the same command lines (see distcc.rs), ccache runs the same
+// compiler, so outputs do not depend on them.
 /// Runs the `build-linux` stage.
 pub fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Report> {
     let board = ctx.board()?;
@@ -18,7 +19,6 @@ pub fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Re
         .text(&config_assignments(&board.kernel_config())?)
         .text(&board.spec.kernel.targets.join(" "))
         .text(&compiler_version(board))
-        .text(&args.ccache.to_string())
         .text(&format!("{:?}", board.spec.kernel.uimage_load));
     let built = board.kernel_built_image();
     let image = board.kernel_image();
