@@ -9,6 +9,8 @@
 use anyhow::Result;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
 
 use crate::board::{Board, DEFAULT_BOARD};
 use crate::engine::{render_error, symlink_atomic, Ctx};
@@ -17,8 +19,10 @@ use crate::layout;
 use crate::render::render_command;
 
 mod e2e;
+mod phases;
 
 use e2e::Failure;
+use phases::Phases;
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -59,11 +63,13 @@ impl Tally {
         }
     }
 
-    /// Prints each failure, then the counts; the exit code says whether anything failed.
-    fn report(&self) -> ExitCode {
+    /// Prints each failure, the `timing` line, then the counts; the exit code says whether
+    /// anything failed.
+    fn report(&self, timing: &str) -> ExitCode {
         for (name, failure) in &self.failures {
             eprintln!("\n=== FAILED: {name}\n{failure}");
         }
+        println!("{timing}");
         println!(
             "{} passed, {} failed, {} not run",
             self.passed, self.failed, self.not_run
@@ -90,47 +96,41 @@ impl Tally {
 }
 
 /// `cargo xtask test`: on the board `--board` names; without `--board`, on every other
-/// board whose host tools are present too.
+/// board whose host tools are present too. Ends with how long each phase took.
 pub fn run(ctx: &Ctx, args: TestArgs) -> Result<ExitCode> {
+    let started = Instant::now();
     let board = ctx.board()?;
     // The suite tests optional features too (build --distcc).
     setup::ensure_with_optional(ctx)?;
-    let mut others = Vec::new();
-    if !ctx.board_given() {
-        for name in Board::names()? {
-            if name != board.name {
-                others.push(Board::load(&name)?);
-            }
-        }
-    }
+    let others = if ctx.board_given() {
+        Vec::new()
+    } else {
+        other_boards(board)?
+    };
     if !args.no_e2e {
         for board in std::iter::once(board).chain(&others) {
             e2e::pin_binary(board)?;
         }
     }
     let mut tally = Tally::default();
+    let mut phases = Phases::default();
     if !args.no_lint {
-        lint(&mut tally);
+        phases.time("lint", || lint(&mut tally));
     }
     // The fetched sources make the kconfig crate's tests check every defconfig and
     // compare with merge_config.sh; the build gives the e2e suite its system.
     let built = if args.no_e2e {
         Ok(())
     } else {
-        build_system(ctx, "cargo xtask all --no-boot")
+        phases.time(format!("build {}", board.name), || {
+            build_system(ctx, "cargo xtask all --no-boot")
+        })
     };
-    let mut ready = Vec::new();
-    if !args.no_e2e {
-        for other in others {
-            match setup::missing_tools(&other) {
-                Some(reason) => {
-                    let count = e2e::count(args.filter.as_deref());
-                    tally.not_run(&other.name, count, &reason);
-                }
-                None => ready.push(other),
-            }
-        }
-    }
+    let ready = if args.no_e2e {
+        Vec::new()
+    } else {
+        ready_boards(others, &args, &mut tally)
+    };
     std::thread::scope(|scope| {
         // The other boards build meanwhile, niced: cargo test and the boots under TCG
         // leave a core idle much of the time, and take it back when they need it.
@@ -139,34 +139,69 @@ pub fn run(ctx: &Ctx, args: TestArgs) -> Result<ExitCode> {
         if !ready.is_empty() {
             scope.spawn(move || build_in_background(ready, verbose, sender));
         }
-        cargo_test(
-            cargo_test_command(board, built.is_ok() && !args.no_e2e),
-            &mut tally,
-        );
+        let test = cargo_test_command(board, built.is_ok() && !args.no_e2e);
+        phases.time("cargo test", || cargo_test(test, &mut tally));
         if !args.no_e2e {
-            run_e2e(ctx, built, &args, &mut tally);
-            for (ctx, built) in built_others {
-                run_e2e(&ctx, built, &args, &mut tally);
+            phases.time(format!("e2e {}", board.name), || {
+                run_e2e(ctx, built, &args, &mut tally)
+            });
+            for Built { ctx, result, took } in built_others {
+                let name = ctx.board().map(|b| b.name.clone()).unwrap_or_default();
+                phases.add_background(format!("build {name}"), took);
+                phases.time(format!("e2e {name}"), || {
+                    run_e2e(&ctx, result, &args, &mut tally)
+                });
             }
         }
     });
-    Ok(tally.report())
+    Ok(tally.report(&phases.render(started.elapsed())))
+}
+
+/// Every board but `board`.
+fn other_boards(board: &Board) -> Result<Vec<Board>> {
+    let mut others = Vec::new();
+    for name in Board::names()? {
+        if name != board.name {
+            others.push(Board::load(&name)?);
+        }
+    }
+    Ok(others)
+}
+
+/// The boards whose host tools are present; the others' checks are counted as not run.
+fn ready_boards(boards: Vec<Board>, args: &TestArgs, tally: &mut Tally) -> Vec<Board> {
+    let mut ready = Vec::new();
+    for board in boards {
+        match setup::missing_tools(&board) {
+            Some(reason) => {
+                let count = e2e::count(args.filter.as_deref());
+                tally.not_run(&board.name, count, &reason);
+            }
+            None => ready.push(board),
+        }
+    }
+    ready
+}
+
+/// A board's system built in the background: its context, the result, how long it took.
+struct Built {
+    ctx: Ctx,
+    result: std::result::Result<(), Failure>,
+    took: Duration,
 }
 
 /// Builds each board's system in turn at a lower CPU priority (this thread's, which the
 /// tools it starts inherit), sending each with its result as it is done.
-fn build_in_background(
-    boards: Vec<Board>,
-    verbose: bool,
-    sender: std::sync::mpsc::Sender<(Ctx, std::result::Result<(), Failure>)>,
-) {
+fn build_in_background(boards: Vec<Board>, verbose: bool, sender: Sender<Built>) {
     // SAFETY: setpriority on the calling thread (who = 0) only; failure leaves it as is.
     unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
     for board in boards {
         let command = format!("cargo xtask --board {} all --no-boot", board.name);
         let ctx = Ctx::for_board(board, verbose);
-        let built = build_system(&ctx, &command);
-        if sender.send((ctx, built)).is_err() {
+        let start = Instant::now();
+        let result = build_system(&ctx, &command);
+        let took = start.elapsed();
+        if sender.send(Built { ctx, result, took }).is_err() {
             return;
         }
     }
