@@ -9,7 +9,7 @@
 //! every one of them, `MINILINUX_KCONFIG_ALL_ARCHES=1` every defconfig of every arch
 //! (with `MINILINUX_KCONFIG_DEFCONFIG=1`, `make <name>` against `conf --defconfig` in
 //! process as well). A cross compiler `<prefix>gcc` is used when installed, else the
-//! host's `gcc`, the same for both sides.
+//! host's `gcc`, the same for both sides. `make` runs on one thread per core.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -95,20 +95,18 @@ fn make(src: &Path, out: &Path, arch: &str, cross: &str, target: &str) -> Option
     std::fs::read_to_string(out.join(".config")).ok()
 }
 
-fn compare_arch(src: &Path, folder: &str, defconfig_mode: bool, sample: bool, tally: &mut Tally) {
-    let arch = make_arch(folder);
-    let cross = cross_compile(folder);
-    let mut probes = ShellCache::new(&Default::default());
-    let env = kernel_environment(src, arch, &cross, None, &mut probes);
-    let mut shell = ShellCache::new(&env);
-    let tree = match Kconfig::load(src, Path::new("Kconfig"), &env, &mut shell) {
-        Ok(tree) => tree,
-        Err(e) => {
-            tally.differ.push(format!("{folder}: cannot load: {e}"));
-            return;
-        }
-    };
-    let out = tempfile::tempdir().unwrap();
+/// One defconfig file of an `arch/` folder, and what `make` wrote for it: `olddefconfig`'s
+/// file and, when asked, the `make <name>` one; `None` where `conf` itself refused.
+struct Job {
+    folder: String,
+    file: PathBuf,
+    olddefconfig: Option<String>,
+    defconfig: Option<String>,
+}
+
+/// The `*defconfig` files of `arch/<folder>/configs`, sorted, only the sampled ones with
+/// `sample`.
+fn defconfigs(src: &Path, folder: &str, sample: bool) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(src.join("arch").join(folder).join("configs"))
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
@@ -117,34 +115,122 @@ fn compare_arch(src: &Path, folder: &str, defconfig_mode: bool, sample: bool, ta
         name == "defconfig" || name.ends_with("_defconfig")
     });
     files.sort();
-    for (index, file) in files.into_iter().enumerate() {
-        let name = file.file_name().unwrap().to_string_lossy().to_string();
-        if sample && !sampled(folder, index, &name) {
-            continue;
+    files
+        .into_iter()
+        .enumerate()
+        .filter(|(index, file)| {
+            let name = file.file_name().unwrap().to_string_lossy();
+            !sample || sampled(folder, *index, &name)
+        })
+        .map(|(_, file)| file)
+        .collect()
+}
+
+/// `make`'s side of every job, on as many threads as there are cores: `make` runs `conf`
+/// single-threaded, and its compiler probes are most of what a comparison costs. Each
+/// thread keeps one output folder for all its jobs, whatever their arch, so `conf` is
+/// built once per thread.
+fn make_each(src: &Path, jobs: &mut [Job], defconfig_mode: bool) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let jobs: Vec<std::sync::Mutex<&mut Job>> =
+        jobs.iter_mut().map(std::sync::Mutex::new).collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let out = tempfile::tempdir().unwrap();
+                loop {
+                    let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(job) = jobs.get(at) else { break };
+                    let mut job = job.lock().unwrap();
+                    let arch = make_arch(&job.folder).to_string();
+                    let cross = cross_compile(&job.folder);
+                    let name = job.file.file_name().unwrap().to_string_lossy().to_string();
+                    std::fs::copy(&job.file, out.path().join(".config")).unwrap();
+                    job.olddefconfig = make(src, out.path(), &arch, &cross, "olddefconfig");
+                    if defconfig_mode && job.olddefconfig.is_some() {
+                        job.defconfig = make(src, out.path(), &arch, &cross, &name);
+                    }
+                }
+            });
         }
-        let input = std::fs::read_to_string(&file).unwrap();
-        std::fs::write(out.path().join(".config"), &input).unwrap();
-        let Some(theirs) = make(src, out.path(), arch, &cross, "olddefconfig") else {
-            // conf itself refused (an arch whose Makefile needs its own toolchain).
-            continue;
+    });
+}
+
+/// The kernel's Kconfig tree for an `arch/` folder, in process.
+fn load_tree(src: &Path, folder: &str) -> Result<Kconfig, String> {
+    let arch = make_arch(folder);
+    let cross = cross_compile(folder);
+    let mut probes = ShellCache::new(&Default::default());
+    let env = kernel_environment(src, arch, &cross, None, &mut probes);
+    let mut shell = ShellCache::new(&env);
+    Kconfig::load(src, Path::new("Kconfig"), &env, &mut shell).map_err(|e| e.to_string())
+}
+
+/// Compares the defconfigs of each folder, one tally per folder, in their order.
+fn compare(src: &Path, folders: &[&str], defconfig_mode: bool, sample: bool) -> Vec<Tally> {
+    let mut jobs: Vec<Job> = folders
+        .iter()
+        .flat_map(|folder| {
+            defconfigs(src, folder, sample).into_iter().map(|file| Job {
+                folder: folder.to_string(),
+                file,
+                olddefconfig: None,
+                defconfig: None,
+            })
+        })
+        .collect();
+    // The trees load on this thread while make runs on the others.
+    let trees: Vec<Result<Kconfig, String>> = std::thread::scope(|scope| {
+        scope.spawn(|| make_each(src, &mut jobs, defconfig_mode));
+        folders
+            .iter()
+            .map(|folder| load_tree(src, folder))
+            .collect()
+    });
+    let mut tallies = Vec::new();
+    for (folder, tree) in folders.iter().zip(trees) {
+        let mut tally = Tally {
+            compared: 0,
+            identical: 0,
+            differ: Vec::new(),
         };
+        match tree {
+            Ok(tree) => {
+                for job in jobs.iter().filter(|job| job.folder == *folder) {
+                    check_job(&tree, job, &mut tally);
+                }
+            }
+            Err(e) => tally.differ.push(format!("{folder}: cannot load: {e}")),
+        }
+        tallies.push(tally);
+    }
+    tallies
+}
+
+/// Ours against make's for one defconfig.
+fn check_job(tree: &Kconfig, job: &Job, tally: &mut Tally) {
+    let name = job.file.file_name().unwrap().to_string_lossy();
+    let folder = &job.folder;
+    let Some(olddefconfig) = &job.olddefconfig else {
+        // conf itself refused (an arch whose Makefile needs its own toolchain).
+        return;
+    };
+    let input = std::fs::read_to_string(&job.file).unwrap();
+    tally.compared += 1;
+    if &Evaluation::olddefconfig(tree, &input) == olddefconfig {
+        tally.identical += 1;
+    } else {
+        tally.differ.push(format!("{folder}/{name}: olddefconfig"));
+    }
+    if let Some(defconfig) = &job.defconfig {
         tally.compared += 1;
-        let ours = Evaluation::olddefconfig(&tree, &input);
-        if ours == theirs {
+        if &Evaluation::defconfig(tree, &input) == defconfig {
             tally.identical += 1;
         } else {
-            tally.differ.push(format!("{folder}/{name}: olddefconfig"));
-        }
-        if defconfig_mode {
-            let Some(theirs) = make(src, out.path(), arch, &cross, &name) else {
-                continue;
-            };
-            tally.compared += 1;
-            if Evaluation::defconfig(&tree, &input) == theirs {
-                tally.identical += 1;
-            } else {
-                tally.differ.push(format!("{folder}/{name}: defconfig"));
-            }
+            tally.differ.push(format!("{folder}/{name}: defconfig"));
         }
     }
 }
@@ -168,19 +254,9 @@ fn olddefconfig_is_byte_identical_to_conf_on_the_boards_arches() {
     else {
         return;
     };
-    for folder in ["arm", "x86", "arm64"] {
-        let mut tally = Tally {
-            compared: 0,
-            identical: 0,
-            differ: Vec::new(),
-        };
-        compare_arch(
-            &src,
-            folder,
-            false,
-            std::env::var_os(FULL).is_none(),
-            &mut tally,
-        );
+    let folders = ["arm", "x86", "arm64"];
+    let sample = std::env::var_os(FULL).is_none();
+    for (folder, tally) in folders.iter().zip(compare(&src, &folders, false, sample)) {
         assert!(tally.compared > 0, "no defconfig compared for {folder}");
         report(folder, &tally);
     }
@@ -202,19 +278,17 @@ fn every_defconfig_of_every_arch_when_asked() {
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
     folders.sort();
+    let folders: Vec<&str> = folders.iter().map(String::as_str).collect();
+    let defconfig_mode = std::env::var_os(DEFCONFIG).is_some();
     let mut total = Tally {
         compared: 0,
         identical: 0,
         differ: Vec::new(),
     };
-    for folder in &folders {
-        let mut tally = Tally {
-            compared: 0,
-            identical: 0,
-            differ: Vec::new(),
-        };
-        let defconfig_mode = std::env::var_os(DEFCONFIG).is_some();
-        compare_arch(&src, folder, defconfig_mode, false, &mut tally);
+    for (folder, tally) in folders
+        .iter()
+        .zip(compare(&src, &folders, defconfig_mode, false))
+    {
         println!(
             "{folder}: {} of {} identical",
             tally.identical, tally.compared
