@@ -11,6 +11,7 @@ mod compare;
 mod kernel_log;
 mod model;
 mod svg;
+mod symbols;
 
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -121,8 +122,21 @@ fn boot(board: &Board, load: Option<[f64; 3]>) -> Result<Timeline> {
         cmdline: boot.cmdline.clone(),
         phases,
         marks,
-        initcalls: model::initcall_spans(host, &log),
+        initcalls: named(board, model::initcall_spans(host, &log)),
     })
+}
+
+/// The initcalls with names from the kernel's `System.map` where the log gave
+/// addresses (no `CONFIG_KALLSYMS`); unchanged when the map cannot be read.
+fn named(board: &Board, mut initcalls: Vec<model::Span>) -> Vec<model::Span> {
+    let map_path = board.kernel_build().join("System.map");
+    if let Ok(text) = fs_err::read_to_string(&map_path) {
+        let map = symbols::SymbolMap::parse(&text);
+        for call in &mut initcalls {
+            call.name = map.resolve(&call.name);
+        }
+    }
+    initcalls
 }
 
 /// `--timeline` into `dir`, for the end-to-end suite: the boot's phases follow one
