@@ -77,6 +77,11 @@ pub struct KernelSpec {
     /// Boot `image` (an uncompressed 32-bit ARM `Image`) wrapped as a uImage that
     /// QEMU loads and enters at this address (see `uimage.rs`), e.g. `0x8000`.
     pub uimage_load: Option<u32>,
+    /// Device tree nodes (full paths, `/amba/uart@101f2000`) set to `status =
+    /// "disabled"` in the dtb QEMU boots: hardware the guest does not use, which the
+    /// kernel then neither registers nor probes (see `dtb.rs`).
+    #[serde(default)]
+    pub dtb_disable: Vec<String>,
 }
 
 /// `[busybox]`.
@@ -320,8 +325,19 @@ impl Board {
         self.kernel_build().join(&self.spec.kernel.image)
     }
 
-    /// Built device tree blob, if the board has one.
+    /// The device tree blob QEMU boots, if the board has one: the built one, or its
+    /// copy with `[kernel] dtb_disable`'s nodes disabled.
     pub fn dtb(&self) -> Option<Utf8PathBuf> {
+        let built = self.dtb_built()?;
+        if self.spec.kernel.dtb_disable.is_empty() {
+            Some(built)
+        } else {
+            Some(self.out_dir().join("board.dtb"))
+        }
+    }
+
+    /// The device tree blob make produces (`[kernel] dtb`), if the board has one.
+    pub fn dtb_built(&self) -> Option<Utf8PathBuf> {
         self.spec
             .kernel
             .dtb

@@ -6,6 +6,7 @@
 
 mod board;
 mod commands;
+mod dtb;
 mod elf;
 mod engine;
 mod fetched;

@@ -4,6 +4,8 @@ use anyhow::{bail, Context, Result};
 
 use super::distcc::Distcc;
 use super::{compiler_version, config_assignments, make, run_make, BuildArgs};
+use crate::board::Board;
+use crate::dtb;
 use crate::engine::{run_stage, write_atomic, Ctx, Fingerprint, Report};
 use crate::fetched;
 use crate::uimage;
@@ -19,16 +21,20 @@ pub fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Re
         .text(&config_assignments(&board.kernel_config())?)
         .text(&board.spec.kernel.targets.join(" "))
         .text(&compiler_version(board))
-        .text(&format!("{:?}", board.spec.kernel.uimage_load));
+        .text(&format!("{:?}", board.spec.kernel.uimage_load))
+        .text(&board.spec.kernel.dtb_disable.join(" "));
     let built = board.kernel_built_image();
     let image = board.kernel_image();
-    let dtb = board.dtb();
+    let (dtb_built, dtb) = (board.dtb_built(), board.dtb());
     // What make writes, then what the stage writes from it.
     let mut made = vec![built.as_path()];
-    made.extend(dtb.as_deref());
+    made.extend(dtb_built.as_deref());
     let mut outputs = made.clone();
     if image != built {
         outputs.push(&image);
+    }
+    if dtb != dtb_built {
+        outputs.extend(dtb.as_deref());
     }
     run_stage(
         ctx,
@@ -58,7 +64,26 @@ pub fn kernel(ctx: &Ctx, args: &BuildArgs, distcc: Option<&Distcc>) -> Result<Re
                 write_atomic(&image, &uimage::wrap(&payload, load, "Linux"))
                     .with_context(|| format!("writing {image}"))?;
             }
+            if let (Some(from), Some(to)) = (&dtb_built, &dtb) {
+                if from != to {
+                    stage.status("dtb");
+                    disable_dtb_nodes(board, from, to)?;
+                }
+            }
             Ok(())
         },
     )
+}
+
+/// Writes `to`: the dtb `from` with `[kernel] dtb_disable`'s nodes disabled.
+fn disable_dtb_nodes(board: &Board, from: &camino::Utf8Path, to: &camino::Utf8Path) -> Result<()> {
+    let blob = fs_err::read(from)?;
+    let edited = dtb::disable_nodes(&blob, &board.spec.kernel.dtb_disable).with_context(|| {
+        format!(
+            "{}: [kernel] dtb_disable does not fit {from} (the guest lists its nodes under \
+             /proc/device-tree; `dtc -I dtb -O dts` prints them on the host)",
+            crate::layout::display_path(&board.dir.join("board.toml"))
+        )
+    })?;
+    write_atomic(to, &edited).with_context(|| format!("writing {to}"))
 }
