@@ -80,7 +80,7 @@ pub struct KernelSpec {
     /// Device tree nodes (full paths, `/amba/uart@101f2000`) set to `status =
     /// "disabled"` in the dtb QEMU boots: hardware the guest does not use, which the
     /// kernel then neither registers nor probes (see `dtb.rs`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "node_paths")]
     pub dtb_disable: Vec<String>,
 }
 
@@ -140,6 +140,18 @@ fn yes() -> bool {
 fn compression_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Compression, D::Error> {
     let name = String::deserialize(d)?;
     name.parse().map_err(serde::de::Error::custom)
+}
+
+/// Device tree node paths, each checked to start at the root on load, so a bad one
+/// is an error at its line of `board.toml`.
+fn node_paths<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let paths = Vec::<String>::deserialize(d)?;
+    match paths.iter().find(|p| !p.starts_with('/')) {
+        Some(bad) => Err(serde::de::Error::custom(format!(
+            "{bad:?} is not a device tree node path: write it from the root, as /amba/uart@101f2000"
+        ))),
+        None => Ok(paths),
+    }
 }
 
 /// `[e2e]`: what the guest shows, checked by the end-to-end suite.

@@ -142,7 +142,25 @@ fn case_13_a_bad_compression_in_board_toml_names_board_toml_and_its_line() {
     command.args(["--board", name, "pack"]);
     expect![[r#"
         status: 1
-        error: $TMP/boards/bad-input-brotli/board.toml:35: unknown compression `brotli`; expected one of gzip, zstd, xz, lz4, none"#]]
+        error: $TMP/boards/bad-input-brotli/board.toml:63: unknown compression `brotli`; expected one of gzip, zstd, xz, lz4, none"#]]
+    .assert_eq(&status_and_error(&run_unchanged(&sandbox, command)));
+}
+
+#[test]
+fn case_13_a_dtb_disable_path_not_from_the_root_names_board_toml_and_its_line() {
+    let name = "bad-input-dtb-path";
+    let sandbox = BoardSandbox::new(name).removing_outputs();
+    let path = format!("boards/{name}/board.toml");
+    let text = sandbox
+        .read(&path)
+        .replace("\"/amba/uart@101f2000\"", "\"amba/uart@101f2000\"");
+    assert!(text.contains("\"amba/uart@101f2000\""));
+    sandbox.write(&path, &text);
+    let mut command = sandbox.xtask();
+    command.args(["--board", name, "pack"]);
+    expect![[r#"
+        status: 1
+        error: $TMP/boards/bad-input-dtb-path/board.toml:31: "amba/uart@101f2000" is not a device tree node path: write it from the root, as /amba/uart@101f2000"#]]
     .assert_eq(&status_and_error(&run_unchanged(&sandbox, command)));
 }
 
@@ -172,8 +190,8 @@ fn case_13_boards_lists_every_board_and_marks_the_broken_ones() {
     expect![[r#"
         status: 1
         --- stdout
-        broken-compression broken   $TMP/boards/broken-compression/board.toml:35: unknown compression `brotli`; expected one of gzip, zstd, xz, lz4, none
-        broken-toml    broken   $TMP/boards/broken-toml/board.toml:115: invalid array; expected `]`
+        broken-compression broken   $TMP/boards/broken-compression/board.toml:63: unknown compression `brotli`; expected one of gzip, zstd, xz, lz4, none
+        broken-toml    broken   $TMP/boards/broken-toml/board.toml:143: invalid array; expected `]`
         good ...
         --- stderr
         error: 2 board(s) cannot be read: broken-compression, broken-toml; fix the board.toml errors shown above"#]]

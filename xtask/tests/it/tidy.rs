@@ -18,7 +18,9 @@ const MAX_FUNCTION_LINES: usize = 80;
 const LAYERS: [(&str, &[&str]); 8] = [
     (
         "leaves",
-        &["board", "layout", "fetched", "render", "elf", "uimage"],
+        &[
+            "board", "layout", "fetched", "render", "elf", "uimage", "dtb",
+        ],
     ),
     ("engine", &["engine"]),
     ("kbuild", &["kbuild"]),
