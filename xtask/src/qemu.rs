@@ -11,6 +11,7 @@ mod command_file;
 mod exec;
 pub mod preflight;
 mod process;
+pub mod qmp;
 mod session;
 mod transcript;
 

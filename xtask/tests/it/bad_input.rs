@@ -191,7 +191,7 @@ fn case_13_boards_lists_every_board_and_marks_the_broken_ones() {
         status: 1
         --- stdout
         broken-compression broken   $TMP/boards/broken-compression/board.toml:63: unknown compression `brotli`; expected one of gzip, zstd, xz, lz4, none
-        broken-toml    broken   $TMP/boards/broken-toml/board.toml:143: invalid array; expected `]`
+        broken-toml    broken   $TMP/boards/broken-toml/board.toml:144: invalid array; expected `]`
         good ...
         --- stderr
         error: 2 board(s) cannot be read: broken-compression, broken-toml; fix the board.toml errors shown above"#]]

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::board::Board;
 use crate::engine::write_atomic;
 use crate::layout::display_path;
-use crate::qemu::{Accel, Boot, BootRequest, Session};
+use crate::qemu::{qmp, Accel, Boot, BootRequest, Session};
 use model::{HostTimes, Timeline};
 
 /// Added to the board's command line for the timeline's boot only.
@@ -82,9 +82,17 @@ fn boot(board: &Board, load: Option<[f64; 3]>) -> Result<Timeline> {
     let boot = Boot::prepare(board, &request)?;
     let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let prompt = Regex::new(r"[~/] # ").context("prompt pattern")?;
+    let monitor = tempfile::tempdir().context("a folder for QEMU's monitor socket")?;
+    let socket = Utf8PathBuf::try_from(monitor.path().join("qmp.sock"))?;
+    let mut command = boot.command();
+    command
+        .arg("-qmp")
+        .arg(format!("unix:{socket},server=on,wait=off"));
     let start = Instant::now();
-    let mut session = Session::spawn(&boot)?;
+    let mut session = Session::spawn_command(command)?;
     let (_, prompt_at) = session.expect_at(prompt.clone(), BOOT_TIMEOUT)?;
+    // Asked at the prompt, before the marks and dmesg add code of their own.
+    let tcg_blocks = translated_blocks(&socket);
     let since = |at: Instant| at.duration_since(start).as_secs_f64();
     let first_byte = session.first_byte_at().map_or(0.0, since);
     let mut pairs = Vec::new();
@@ -123,7 +131,15 @@ fn boot(board: &Board, load: Option<[f64; 3]>) -> Result<Timeline> {
         phases,
         marks,
         initcalls: named(board, model::initcall_spans(host, &log)),
+        tcg_blocks,
     })
+}
+
+/// How many blocks of guest code TCG translated so far, from QEMU's monitor; `None`
+/// under KVM or when the monitor does not answer (the timeline is still written).
+fn translated_blocks(socket: &Utf8Path) -> Option<u64> {
+    let mut monitor = qmp::Qmp::connect(socket, STEP_TIMEOUT).ok()?;
+    qmp::translated_blocks(&monitor.human("info jit").ok()?)
 }
 
 /// The initcalls with names from the kernel's `System.map` where the log gave

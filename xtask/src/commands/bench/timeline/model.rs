@@ -51,6 +51,11 @@ pub struct Timeline {
     pub marks: Vec<Mark>,
     /// Every initcall, and the initramfs unpacking when it ran as a background job.
     pub initcalls: Vec<Span>,
+    /// Blocks of guest code TCG translated by the prompt (QEMU's `info jit`): the
+    /// boot's cost in work, which the host's load does not stretch; `None` under KVM
+    /// and in timelines written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcg_blocks: Option<u64>,
 }
 
 /// What the host saw of one boot, in seconds since QEMU was spawned.
@@ -190,6 +195,9 @@ impl Timeline {
         for m in &self.marks {
             out += &format!("  {} at {}\n", m.name, ms(m.at_ms));
         }
+        if let Some(blocks) = self.tcg_blocks {
+            out += &format!("  TCG translated {blocks} blocks of guest code by the prompt\n");
+        }
         out += &format!(
             "\n{} slowest initcalls\n{:<44} {:>9} {:>10}\n",
             n, "initcall", "start", "duration"
@@ -253,6 +261,7 @@ pub(super) mod tests {
             phases,
             marks,
             initcalls: initcall_spans(host, &log),
+            tcg_blocks: Some(31188),
         }
     }
 
@@ -273,6 +282,7 @@ pub(super) mod tests {
               first console byte at 300.0 ms
               Run /init at 350.0 ms
               prompt at 400.0 ms
+              TCG translated 31188 blocks of guest code by the prompt
 
             2 slowest initcalls
             initcall                                         start   duration
