@@ -234,6 +234,13 @@ impl Board {
         let path = dir.join("board.toml");
         let text = fs_err::read_to_string(&path)?;
         let spec: BoardSpec = toml::from_str(&text).map_err(|e| toml_error(&path, &text, &e))?;
+        if !spec.kernel.dtb_disable.is_empty() && spec.kernel.dtb.is_none() {
+            bail!(
+                "{}: [kernel] dtb_disable lists device tree nodes, but the board boots without a dtb: \
+                 set [kernel] dtb or remove dtb_disable",
+                layout::display_path(&path)
+            );
+        }
         Ok(Board { name, dir, spec })
     }
 

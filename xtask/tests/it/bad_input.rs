@@ -165,6 +165,26 @@ fn case_13_a_dtb_disable_path_not_from_the_root_names_board_toml_and_its_line() 
 }
 
 #[test]
+fn case_13_dtb_disable_without_a_dtb_is_an_error_naming_board_toml() {
+    let name = "bad-input-dtb-none";
+    let sandbox = BoardSandbox::new(name).removing_outputs();
+    let path = format!("boards/{name}/board.toml");
+    let text = sandbox.read(&path);
+    let dtb_line = text
+        .lines()
+        .find(|l| l.starts_with("dtb = "))
+        .expect("versatilepb has a dtb")
+        .to_string();
+    sandbox.write(&path, &text.replace(&dtb_line, ""));
+    let mut command = sandbox.xtask();
+    command.args(["--board", name, "pack"]);
+    expect![[r#"
+        status: 1
+        error: $TMP/boards/bad-input-dtb-none/board.toml: [kernel] dtb_disable lists device tree nodes, but the board boots without a dtb: set [kernel] dtb or remove dtb_disable"#]]
+    .assert_eq(&status_and_error(&run_unchanged(&sandbox, command)));
+}
+
+#[test]
 fn case_13_boards_lists_every_board_and_marks_the_broken_ones() {
     let sandbox = BoardSandbox::new("good");
     for broken in ["broken-toml", "broken-compression"] {
