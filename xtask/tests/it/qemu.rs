@@ -414,12 +414,14 @@ fn qemu_with_files(sandbox: &BoardSandbox, extra: &[&str]) -> (Option<i32>, Stri
     (out.status.code(), stderr)
 }
 
-/// Without `[kernel] dtb`: the stand-in files boot with no device tree.
+/// Without `[kernel] dtb` (and so without `dtb_disable`): the stand-in files boot
+/// with no device tree.
 fn without_dtb(toml: String) -> String {
-    toml.lines()
-        .filter(|l| !l.starts_with("dtb ="))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut spec: toml::Value = toml::from_str(&toml).unwrap();
+    let kernel = spec["kernel"].as_table_mut().unwrap();
+    kernel.remove("dtb");
+    kernel.remove("dtb_disable");
+    toml::to_string(&spec).unwrap()
 }
 
 #[test]
