@@ -123,11 +123,9 @@ impl Sandbox {
 
     /// Writes an executable shell script `fakes/<name>`, found before the real tool.
     fn fake_tool(&self, name: &str, script: &str) {
-        use std::os::unix::fs::PermissionsExt;
-        let relative = format!("fakes/{name}");
-        self.write(&relative, &format!("#!/bin/sh\n{script}"));
-        let perms = std::fs::Permissions::from_mode(0o755);
-        std::fs::set_permissions(self.path(&relative), perms).unwrap();
+        let path = self.path(&format!("fakes/{name}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        support::write_executable(&path, &format!("#!/bin/sh\n{script}"));
     }
 
     /// A fetch's exit status, stdout, the stage's notes and the error stderr ends

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::support::BoardSandbox;
+use crate::support::{self, BoardSandbox};
 
 const FILES_VAR: &str = "MINILINUX_QEMU_TEST_FILES";
 
@@ -463,12 +463,10 @@ fn qemu_that_cannot_start_exits_121() {
     // A QEMU that refuses its arguments: a message on stderr, exit 1, no console output.
     let failing = failing_board("qemu-fails", without_dtb, b"");
     let fake = failing.path("fake-qemu");
-    std::fs::write(
+    support::write_executable(
         &fake,
         "#!/bin/sh\necho \"fake-qemu: could not load kernel\" >&2\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     let toml_path = format!("boards/{}/board.toml", failing.board());
     let toml = failing.read(&toml_path).replace(
         "binary = \"qemu-system-arm\"",

@@ -4,10 +4,9 @@
 //! end; on failure the log's tail and the command to rerun); without root, it prints
 //! the commands to run with sudo.
 
-use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 
-use crate::support::BoardSandbox;
+use crate::support::{self, BoardSandbox};
 
 /// apt-get that chats like the real one (`update` alternating between its standard
 /// output and error); `install` creates the package's program, unless `FAKE_APT_FAIL`
@@ -56,9 +55,9 @@ fn sandbox(name: &str) -> BoardSandbox {
         ("fakebin/apt-get", FAKE_APT_GET),
         ("fakebin/pip3", FAKE_PIP3),
     ] {
-        sandbox.write(file, script);
         let path = sandbox.path(file);
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        support::write_executable(&path, script);
     }
     sandbox
 }

@@ -1,8 +1,9 @@
 //! What the integration tests that run the real `xtask` binary on a temp board share:
 //! [`BoardSandbox`], a temp folder with a copy of `boards/versatilepb`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// A temp folder with `boards/<board>`, a copy of `boards/versatilepb`; with
 /// [`BoardSandbox::removing_outputs`], removes the board's outputs under the
@@ -157,4 +158,29 @@ pub fn output_within(command: &mut Command, secs: u64) -> std::process::Output {
 pub fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(status.success(), "mkfifo {} failed", path.display());
+}
+
+/// Writes `text` to `path` as an executable (mode 755) from a child process, so this
+/// multi-threaded test process never has the file open for writing: a child another
+/// test forked at that moment would inherit the descriptor until its exec, and
+/// running the file meanwhile fails with ETXTBSY ("Text file busy"), which made
+/// tests that run fake tools fail now and then under the whole suite's load.
+pub fn write_executable(path: &Path, text: &str) {
+    let mut child = Command::new("sh")
+        .args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+        .arg(path)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "writing {}",
+        path.display()
+    );
 }
