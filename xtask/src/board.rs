@@ -146,12 +146,8 @@ fn compression_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Compressio
 /// is an error at its line of `board.toml`.
 fn node_paths<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let paths = Vec::<String>::deserialize(d)?;
-    match paths.iter().find(|p| !p.starts_with('/')) {
-        Some(bad) => Err(serde::de::Error::custom(format!(
-            "{bad:?} is not a device tree node path: write it from the root, as /amba/uart@101f2000"
-        ))),
-        None => Ok(paths),
-    }
+    crate::dtb::check_paths(&paths).map_err(serde::de::Error::custom)?;
+    Ok(paths)
 }
 
 /// `[e2e]`: what the guest shows, checked by the end-to-end suite.

@@ -18,7 +18,9 @@ pub enum DtbError {
     #[error("no node {} in the device tree", .0.join(", no node "))]
     Missing(Vec<String>),
     /// A path does not start at the root.
-    #[error("{0:?} is not a node path: it must start with `/` (e.g. /amba/uart@101f2000)")]
+    #[error(
+        "{0:?} is not a device tree node path: write it from the root, as /amba/uart@101f2000"
+    )]
     NotAPath(String),
     /// The writer refused the tree (a name or a size it cannot hold).
     #[error("writing the device tree: {0}")]
@@ -28,9 +30,7 @@ pub enum DtbError {
 /// `blob` with each node of `paths` (full paths with unit addresses, as
 /// `/amba/uart@101f2000`) set to `status = "disabled"`.
 pub fn disable_nodes(blob: &[u8], paths: &[String]) -> Result<Vec<u8>, DtbError> {
-    if let Some(bad) = paths.iter().find(|p| !p.starts_with('/')) {
-        return Err(DtbError::NotAPath(bad.clone()));
-    }
+    check_paths(paths)?;
     let tree = fdt::Fdt::new(blob).map_err(DtbError::Parse)?;
     let reservations: Vec<vm_fdt::FdtReserveEntry> = tree
         .memory_reservations()
@@ -53,6 +53,14 @@ pub fn disable_nodes(blob: &[u8], paths: &[String]) -> Result<Vec<u8>, DtbError>
     writer.finish().map_err(DtbError::Write)
 }
 
+/// Every path starts at the root (`/amba/uart@101f2000`), else the first that does not.
+pub fn check_paths(paths: &[String]) -> Result<(), DtbError> {
+    match paths.iter().find(|p| !p.starts_with('/')) {
+        Some(bad) => Err(DtbError::NotAPath(bad.clone())),
+        None => Ok(()),
+    }
+}
+
 /// Writes `node` (at `path`, "" for the root) and its children, disabling it when
 /// `wanted` holds its path (which is then removed from `wanted`).
 fn copy_node(
@@ -62,7 +70,7 @@ fn copy_node(
     wanted: &mut BTreeSet<&str>,
 ) -> Result<(), DtbError> {
     let name = if path.is_empty() { "" } else { node.name };
-    let disable = wanted.remove(if path.is_empty() { "" } else { path });
+    let disable = wanted.remove(path);
     let handle = writer.begin_node(name).map_err(DtbError::Write)?;
     let mut has_status = false;
     for property in node.properties() {
@@ -212,7 +220,7 @@ mod tests {
         check(
             &["amba/uart@101f1000"],
             expect![[
-                r#"error: "amba/uart@101f1000" is not a node path: it must start with `/` (e.g. /amba/uart@101f2000)"#
+                r#"error: "amba/uart@101f1000" is not a device tree node path: write it from the root, as /amba/uart@101f2000"#
             ]],
         );
         let err = disable_nodes(b"not a dtb at all, just bytes", &[]).unwrap_err();
