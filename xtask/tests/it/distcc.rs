@@ -45,14 +45,10 @@ impl Sandbox {
             "CONFIG_DISTCC_TEST=y\n",
         );
         // The stand-in kernel's dtb is a stand-in too: no nodes to disable.
-        let toml_path = format!("boards/{board}/board.toml");
-        let mut spec: toml::Value = toml::from_str(&base.read(&toml_path)).unwrap();
-        spec["kernel"].as_table_mut().unwrap().remove("dtb_disable");
-        base.write(&toml_path, &toml::to_string(&spec).unwrap());
+        let toml = format!("boards/{board}/board.toml");
+        let spec = support::without_kernel_keys(&base.read(&toml), &["dtb_disable"]);
         // busybox's allnoconfig (plus the board's fragment): still its real Kbuild and
         // 139 compiles, a quarter of the defconfig's, so the test costs less CPU.
-        let toml = format!("boards/{board}/board.toml");
-        let spec = base.read(&toml);
         let busybox = "[busybox]\ndefconfig = \"defconfig\"";
         assert!(spec.contains(busybox), "{toml}: no {busybox:?} to replace");
         base.write(

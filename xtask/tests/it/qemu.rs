@@ -417,11 +417,7 @@ fn qemu_with_files(sandbox: &BoardSandbox, extra: &[&str]) -> (Option<i32>, Stri
 /// Without `[kernel] dtb` (and so without `dtb_disable`): the stand-in files boot
 /// with no device tree.
 fn without_dtb(toml: String) -> String {
-    let mut spec: toml::Value = toml::from_str(&toml).unwrap();
-    let kernel = spec["kernel"].as_table_mut().unwrap();
-    kernel.remove("dtb");
-    kernel.remove("dtb_disable");
-    toml::to_string(&spec).unwrap()
+    support::without_kernel_keys(&toml, &["dtb", "dtb_disable"])
 }
 
 #[test]

@@ -184,3 +184,13 @@ pub fn write_executable(path: &Path, text: &str) {
         path.display()
     );
 }
+
+/// `board.toml` text without the `[kernel]` keys `keys` (re-serialized: comments go).
+pub fn without_kernel_keys(toml: &str, keys: &[&str]) -> String {
+    let mut spec: toml::Value = toml::from_str(toml).unwrap();
+    let kernel = spec["kernel"].as_table_mut().unwrap();
+    for key in keys {
+        kernel.remove(*key);
+    }
+    toml::to_string(&spec).unwrap()
+}
