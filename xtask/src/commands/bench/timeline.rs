@@ -179,10 +179,9 @@ pub fn smoke(board: &Board, dir: &Utf8Path) -> Result<String> {
     if !svg.starts_with("<svg ") || !svg.contains(r#"class="initcall""#) {
         bail!("the SVG has no initcall rows");
     }
-    // serde_json may read a float back one unit in the last place off: compare the
-    // tables, in tenths of a millisecond.
+    // serde_json's float_roundtrip reads every float back bit for bit.
     let read: Timeline = serde_json::from_str(&fs_err::read_to_string(json)?)?;
-    if read.to_text(SLOWEST) != timeline.to_text(SLOWEST) {
+    if read != timeline {
         bail!("the JSON does not read back as the timeline");
     }
     Ok(timeline.to_text(SLOWEST))
