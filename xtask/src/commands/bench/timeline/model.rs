@@ -158,7 +158,9 @@ impl Timeline {
     pub fn slowest(&self, n: usize) -> Vec<&Span> {
         let mut calls: Vec<&Span> = self.initcalls.iter().collect();
         calls.sort_by(|a, b| {
-            (b.duration_ms().total_cmp(&a.duration_ms())).then(a.start_ms.total_cmp(&b.start_ms))
+            b.duration_ms()
+                .total_cmp(&a.duration_ms())
+                .then(a.start_ms.total_cmp(&b.start_ms))
         });
         calls.truncate(n);
         calls
