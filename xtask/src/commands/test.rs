@@ -9,7 +9,8 @@
 use anyhow::Result;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::board::{Board, DEFAULT_BOARD};
@@ -142,15 +143,13 @@ pub fn run(ctx: &Ctx, args: TestArgs) -> Result<ExitCode> {
         let test = cargo_test_command(board, built.is_ok() && !args.no_e2e);
         phases.time("cargo test", || cargo_test(test, &mut tally));
         if !args.no_e2e {
-            phases.time(format!("e2e {}", board.name), || {
-                run_e2e(ctx, built, &args, &mut tally)
+            let tally = Mutex::new(&mut tally);
+            let mut beside = Vec::new();
+            phases.time("e2e", || {
+                run_e2e_at_once(ctx, built, built_others, &args, &tally, &mut beside)
             });
-            for Built { ctx, result, took } in built_others {
-                let name = ctx.board().map(|b| b.name.clone()).unwrap_or_default();
-                phases.add_background(format!("build {name}"), took);
-                phases.time(format!("e2e {name}"), || {
-                    run_e2e(&ctx, result, &args, &mut tally)
-                });
+            for (name, took) in beside {
+                phases.add_background(name, took);
             }
         }
     });
@@ -273,13 +272,68 @@ fn cargo_test_command(board: &Board, built: bool) -> Command {
     test
 }
 
+/// The end-to-end suites of the first board (`built`) and of the others as their
+/// builds arrive, all at once, each on its own thread: a boot under TCG keeps about one
+/// core busy, and most of a suite is waiting on the guest. Each board's e2e and
+/// background build time goes to `beside`.
+fn run_e2e_at_once(
+    ctx: &Ctx,
+    built: std::result::Result<(), Failure>,
+    built_others: Receiver<Built>,
+    args: &TestArgs,
+    tally: &Mutex<&mut Tally>,
+    beside: &mut Vec<(String, Duration)>,
+) {
+    let (sender, times) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        let first = sender.clone();
+        scope.spawn(move || {
+            let took = timed(|| run_e2e(ctx, built, args, tally));
+            let _ = first.send((e2e_phase(ctx), took));
+        });
+        for Built { ctx, result, took } in built_others {
+            let _ = sender.send((format!("build {}", board_name(&ctx)), took));
+            let sender = sender.clone();
+            scope.spawn(move || {
+                let took = timed(|| run_e2e(&ctx, result, args, tally));
+                let _ = sender.send((e2e_phase(&ctx), took));
+            });
+        }
+    });
+    drop(sender);
+    beside.extend(times);
+}
+
+/// How long `work` took.
+fn timed(work: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    work();
+    start.elapsed()
+}
+
+/// The context's board name, or nothing when its board.toml does not load.
+fn board_name(ctx: &Ctx) -> String {
+    ctx.board().map(|b| b.name.clone()).unwrap_or_default()
+}
+
+/// `e2e <board>`: the phase name of a board's suite.
+fn e2e_phase(ctx: &Ctx) -> String {
+    format!("e2e {}", board_name(ctx))
+}
+
 /// The end-to-end checks on the context's board, named `<board>: <check>`, once its
 /// system is built.
-fn run_e2e(ctx: &Ctx, built: std::result::Result<(), Failure>, args: &TestArgs, tally: &mut Tally) {
+fn run_e2e(
+    ctx: &Ctx,
+    built: std::result::Result<(), Failure>,
+    args: &TestArgs,
+    tally: &Mutex<&mut Tally>,
+) {
+    let record = |name: &str, result| tally.lock().expect("tally").record(name, result);
     let board = match ctx.board() {
         Ok(board) => board,
         Err(e) => {
-            return tally.record(
+            return record(
                 "load the board",
                 Err(Failure::new("board.toml", "a board", format!("{e:#}"))),
             )
@@ -288,9 +342,9 @@ fn run_e2e(ctx: &Ctx, built: std::result::Result<(), Failure>, args: &TestArgs, 
     let name = &board.name;
     match built {
         Ok(()) => e2e::run(ctx, board, args.filter.as_deref(), &mut |check, result| {
-            tally.record(&format!("{name}: {check}"), result)
+            record(&format!("{name}: {check}"), result)
         }),
-        Err(failure) => tally.record(&format!("{name}: pipeline builds the system"), Err(failure)),
+        Err(failure) => record(&format!("{name}: pipeline builds the system"), Err(failure)),
     }
 }
 

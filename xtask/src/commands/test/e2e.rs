@@ -186,7 +186,7 @@ pub fn run(ctx: &Ctx, board: &Board, filter: Option<&str>, report: &mut dyn FnMu
         .iter()
         .filter(|c| filter.is_none_or(|f| c.name.contains(f)))
     {
-        eprintln!("...      {}", check.name);
+        eprintln!("...      {}: {}", board.name, check.name);
         report(check.name, (check.run)(ctx, board));
     }
 }

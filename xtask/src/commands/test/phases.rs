@@ -17,20 +17,21 @@ impl Phases {
         result
     }
 
-    /// A phase timed elsewhere, which ran beside the others (a background build).
+    /// A phase timed elsewhere, which ran beside the others (a background build, one
+    /// board's end-to-end suite among all of them).
     pub fn add_background(&mut self, name: impl Into<String>, took: Duration) {
         self.done.push((name.into(), took, true));
     }
 
     /// `time: lint 41.2s, build versatilepb 3.1s, ...; 312.0s in all`; a phase that ran
-    /// beside the others is marked `(background)`, so the phases may add up to more than
+    /// beside the others is marked `(in parallel)`, so the phases may add up to more than
     /// the whole.
     pub fn render(&self, total: Duration) -> String {
         let phases: Vec<String> = self
             .done
             .iter()
             .map(|(name, took, background)| {
-                let beside = if *background { " (background)" } else { "" };
+                let beside = if *background { " (in parallel)" } else { "" };
                 format!("{name} {:.1}s{beside}", took.as_secs_f64())
             })
             .collect();
@@ -73,7 +74,7 @@ mod tests {
                 ("e2e x86_64", 95_000, false),
             ],
             345_678,
-            expect!["time: lint 41.2s, build versatilepb 3.0s, cargo test 201.0s, build x86_64 290.4s (background), e2e x86_64 95.0s; 345.7s in all"],
+            expect!["time: lint 41.2s, build versatilepb 3.0s, cargo test 201.0s, build x86_64 290.4s (in parallel), e2e x86_64 95.0s; 345.7s in all"],
         );
     }
 
