@@ -115,31 +115,32 @@ pub fn run(ctx: &Ctx, args: TestArgs) -> Result<ExitCode> {
     }
     let mut tally = Tally::default();
     let mut phases = Phases::default();
-    if !args.no_lint {
-        phases.time("lint", || lint(&mut tally));
-    }
-    // The fetched sources make the kconfig crate's tests check every defconfig and
-    // compare with merge_config.sh; the build gives the e2e suite its system.
-    let built = if args.no_e2e {
-        Ok(())
-    } else {
-        phases.time(format!("build {}", board.name), || {
-            build_system(ctx, "cargo xtask all --no-boot")
-        })
-    };
     let ready = if args.no_e2e {
         Vec::new()
     } else {
         ready_boards(others, &args, &mut tally)
     };
     std::thread::scope(|scope| {
-        // The other boards build meanwhile, niced: cargo test and the boots under TCG
-        // leave a core idle much of the time, and take it back when they need it.
+        // The other boards build from the start, niced: the lint, the first board's
+        // link steps, cargo test and the boots under TCG leave a core idle much of
+        // the time, and take it back when they need it.
         let (sender, built_others) = std::sync::mpsc::channel();
         let verbose = ctx.verbose;
         if !ready.is_empty() {
             scope.spawn(move || build_in_background(ready, verbose, sender));
         }
+        if !args.no_lint {
+            phases.time("lint", || lint(&mut tally));
+        }
+        // The fetched sources make the kconfig crate's tests check every defconfig and
+        // compare with merge_config.sh; the build gives the e2e suite its system.
+        let built = if args.no_e2e {
+            Ok(())
+        } else {
+            phases.time(format!("build {}", board.name), || {
+                build_system(ctx, "cargo xtask all --no-boot")
+            })
+        };
         let test = cargo_test_command(board, built.is_ok() && !args.no_e2e);
         phases.time("cargo test", || cargo_test(test, &mut tally));
         if !args.no_e2e {
@@ -167,7 +168,9 @@ fn other_boards(board: &Board) -> Result<Vec<Board>> {
     Ok(others)
 }
 
-/// The boards whose host tools are present; the others' checks are counted as not run.
+/// The boards whose host tools are present, slowest to boot first (by their `[bench]
+/// prompt_within`): their suites take longest, so they should start soonest. The
+/// others' checks are counted as not run.
 fn ready_boards(boards: Vec<Board>, args: &TestArgs, tally: &mut Tally) -> Vec<Board> {
     let mut ready = Vec::new();
     for board in boards {
@@ -179,6 +182,10 @@ fn ready_boards(boards: Vec<Board>, args: &TestArgs, tally: &mut Tally) -> Vec<B
             None => ready.push(board),
         }
     }
+    ready.sort_by(|a, b| {
+        let within = |board: &Board| board.spec.bench.prompt_within.unwrap_or(0.0);
+        within(b).total_cmp(&within(a))
+    });
     ready
 }
 
