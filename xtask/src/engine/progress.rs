@@ -2,6 +2,7 @@
 //! and the table of reports at the end of a run.
 
 use camino::Utf8PathBuf;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use crate::layout::display_path;
@@ -63,6 +64,10 @@ pub fn print_summary(reports: &[Report]) {
     }
 }
 
+/// Every spinner on the terminal: stages that run at once (the kernel, busybox and init
+/// builds) each keep their own line, and lines printed above them do not tear them.
+static SPINNERS: LazyLock<indicatif::MultiProgress> = LazyLock::new(indicatif::MultiProgress::new);
+
 /// The per-stage progress line: a spinner with elapsed time on a terminal, plain lines elsewhere.
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
@@ -76,7 +81,7 @@ impl Progress {
             eprintln!("[{name}] started");
             return Progress { bar: None };
         }
-        let bar = indicatif::ProgressBar::new_spinner();
+        let bar = SPINNERS.add(indicatif::ProgressBar::new_spinner());
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} [{prefix}] {elapsed:>4} {wide_msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
@@ -109,9 +114,14 @@ impl Progress {
             Outcome::Failed => "failed",
         };
         let line = format!("[{name}] {word} in {:.1}s", elapsed.as_secs_f64());
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+        match &self.bar {
+            Some(bar) => {
+                bar.finish_and_clear();
+                SPINNERS.remove(bar);
+                // Above any other stage's spinner, which is redrawn after it.
+                SPINNERS.suspend(|| eprintln!("{line}"));
+            }
+            None => eprintln!("{line}"),
         }
-        eprintln!("{line}");
     }
 }

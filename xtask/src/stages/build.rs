@@ -37,11 +37,22 @@ pub struct BuildArgs {
 pub fn run(ctx: &Ctx, args: &BuildArgs) -> Result<Vec<Report>> {
     let distcc = args.distcc.as_deref().map(Distcc::probe).transpose()?;
     let distcc = distcc.as_ref();
-    Ok(vec![
-        kernel::kernel(ctx, args, distcc)?,
-        busybox::busybox(ctx, args, distcc)?,
-        init::init(ctx)?,
-    ])
+    // At once: each is a `make -jN` (or rustc) with serial stretches (the kernel's link
+    // and kallsyms passes, busybox's configuration and link) that leave cores idle,
+    // which the others fill. A failure waits for the other builds to end, then the
+    // first in this order is the error (the others' ends show on their own lines).
+    let (kernel, busybox, init) = std::thread::scope(|scope| {
+        let busybox = scope.spawn(|| busybox::busybox(ctx, args, distcc));
+        let init = scope.spawn(|| init::init(ctx));
+        let kernel = kernel::kernel(ctx, args, distcc);
+        let join = |handle: std::thread::ScopedJoinHandle<'_, Result<Report>>| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        };
+        (kernel, join(busybox), join(init))
+    });
+    Ok(vec![kernel?, busybox?, init?])
 }
 
 fn jobs(args: &BuildArgs, distcc: Option<&Distcc>) -> usize {
