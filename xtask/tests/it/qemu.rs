@@ -166,11 +166,11 @@ fn timeout_stops_qemu_with_124() {
     };
     check_boot(
         &dir,
-        &["--exec", "sleep 600", "--timeout", "15"],
+        &["--exec", "sleep 600", "--timeout", "5"],
         expect![[r#"
             exit Some(124)
             stdout: ""
-            stderr: error: timed out after 15s (--timeout) before the guest command ended; last console lines:"#]],
+            stderr: error: timed out after 5s (--timeout) before the guest command ended; last console lines:"#]],
     );
 }
 
