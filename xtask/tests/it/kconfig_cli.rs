@@ -109,6 +109,21 @@ fn check(actual: String, expect: Expect) {
     expect.assert_eq(&actual);
 }
 
+/// Runs `kconfig` (with the sandbox's sources) on each of `inputs`, each of which must be
+/// refused: exit status 1, nothing on stdout. Returns a `$ kconfig ARGS` line and the
+/// stderr of each.
+fn refusals(sandbox: &Sandbox, inputs: &[&[&str]]) -> String {
+    let mut all = String::new();
+    for args in inputs {
+        let out = sandbox.run_with_src(args);
+        let Some(stderr) = out.strip_prefix("status: 1\n--- stdout\n--- stderr\n") else {
+            panic!("kconfig {args:?} was not refused with nothing on stdout:\n{out}");
+        };
+        all += &format!("$ kconfig {}\n{stderr}", args.join(" "));
+    }
+    all
+}
+
 #[test]
 fn set_quotes_bare_strings_edits_in_place_and_prints_the_diff() {
     let sandbox = Sandbox::new();
@@ -194,67 +209,34 @@ fn unknown_symbols_and_wrong_types_change_nothing() {
     let sandbox = Sandbox::new();
     let before = sandbox.fragment();
     check(
-        sandbox.run_with_src(&["set", "TMPFS=y", "CMDLIN=quiet"]),
+        refusals(
+            &sandbox,
+            &[
+                &["set", "TMPFS=y", "CMDLIN=quiet"],
+                &["set", "TMPFS=m"],
+                &["set", "HZ=fast"],
+                &["unset", "NO_SUCH_THING"],
+                &["set", "TMPFS"],
+                &["set", "BAD-NAME=y"],
+                &["set", "CMDLINE=\"open"],
+            ],
+        ),
         expect![[r#"
-            status: 1
-            --- stdout
-            --- stderr
+            $ kconfig set TMPFS=y CMDLIN=quiet
             error: unknown symbol CONFIG_CMDLIN; did you mean CONFIG_CMDLINE?
+            $ kconfig set TMPFS=m
+            error: CONFIG_TMPFS: bool symbol cannot take m; use y or n
+            $ kconfig set HZ=fast
+            error: CONFIG_HZ: int symbol cannot take fast; use a decimal number
+            $ kconfig unset NO_SUCH_THING
+            error: unknown symbol CONFIG_NO_SUCH_THING: no Kconfig file defines it
+            $ kconfig set TMPFS
+            error: invalid assignment `TMPFS`: expected NAME=VALUE, e.g. CONFIG_TMPFS=y
+            $ kconfig set BAD-NAME=y
+            error: invalid symbol name `BAD-NAME`: use letters, digits and `_`, e.g. CONFIG_TMPFS
+            $ kconfig set CMDLINE="open
+            error: CONFIG_CMDLINE: unterminated string "open; close it with a double quote
         "#]],
-    );
-    check(
-        sandbox.run_with_src(&["set", "TMPFS=m"]),
-        expect![[r#"
-        status: 1
-        --- stdout
-        --- stderr
-        error: CONFIG_TMPFS: bool symbol cannot take m; use y or n
-    "#]],
-    );
-    check(
-        sandbox.run_with_src(&["set", "HZ=fast"]),
-        expect![[r#"
-        status: 1
-        --- stdout
-        --- stderr
-        error: CONFIG_HZ: int symbol cannot take fast; use a decimal number
-    "#]],
-    );
-    check(
-        sandbox.run_with_src(&["unset", "NO_SUCH_THING"]),
-        expect![[r#"
-        status: 1
-        --- stdout
-        --- stderr
-        error: unknown symbol CONFIG_NO_SUCH_THING: no Kconfig file defines it
-    "#]],
-    );
-    check(
-        sandbox.run_with_src(&["set", "TMPFS"]),
-        expect![[r#"
-        status: 1
-        --- stdout
-        --- stderr
-        error: invalid assignment `TMPFS`: expected NAME=VALUE, e.g. CONFIG_TMPFS=y
-    "#]],
-    );
-    check(
-        sandbox.run_with_src(&["set", "BAD-NAME=y"]),
-        expect![[r#"
-        status: 1
-        --- stdout
-        --- stderr
-        error: invalid symbol name `BAD-NAME`: use letters, digits and `_`, e.g. CONFIG_TMPFS
-    "#]],
-    );
-    check(
-        sandbox.run_with_src(&["set", "CMDLINE=\"open"]),
-        expect![[r#"
-        status: 1
-        --- stdout
-        --- stderr
-        error: CONFIG_CMDLINE: unterminated string "open; close it with a double quote
-    "#]],
     );
     assert_eq!(sandbox.fragment(), before);
 }
