@@ -5,7 +5,6 @@ use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use tempfile::TempPath;
 
 use super::accel::{self, Accel};
 use super::cmdline::{self, compose, init_params, BuiltinCmdline, CmdlineMode};
@@ -70,7 +69,7 @@ pub struct Boot {
     pub notes: Vec<String>,
     /// With a command: the initramfs QEMU boots, the command's archive then `files.initrd`
     /// (a temp file, removed with the last clone of the `Boot`).
-    pub exec_initrd: Option<Arc<TempPath>>,
+    pub exec_initrd: Option<Arc<command_file::ExecInitrd>>,
     /// Where [`Boot::exec`] writes the console and QEMU's messages.
     pub log: Utf8PathBuf,
 }
@@ -227,7 +226,7 @@ impl Boot {
             cmd.arg("-dtb").arg(dtb);
         }
         match &self.exec_initrd {
-            Some(initrd) => cmd.arg("-initrd").arg(initrd.as_os_str()),
+            Some(initrd) => cmd.arg("-initrd").arg(initrd.path()),
             None => cmd.arg("-initrd").arg(&self.files.initrd),
         };
         if let Some(append) = &self.append {

@@ -8,10 +8,15 @@
 //! reason: the end of an uncompressed archive is exact, while where a compressed stream ends
 //! is not known to every decompressor. The cached initramfs is never modified. The kernel
 //! command line carries only [`PARAM`], which tells init where the file is.
+//!
+//! Each file is locked (`flock`) while its boot lives; a process killed before it could
+//! remove its own leaves it unlocked, and the next [`write`] in that dir removes it.
 
 use anyhow::{Context, Result};
 use camino::Utf8Path;
 use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
 use tempfile::TempPath;
 
 /// Where the command lands in the guest (not under `/run`: init mounts a tmpfs there).
@@ -33,22 +38,78 @@ pub fn archive(command: &[u8]) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The file prefix and suffix of the initramfs files of `--exec` boots.
+const PREFIX: &str = "exec-initramfs-";
+const SUFFIX: &str = ".cpio";
+/// How old an unlocked file must be to be taken as left behind: a new one is unlocked for
+/// the moment between its creation and its lock.
+const LEFT_BEHIND_AFTER: Duration = Duration::from_secs(60);
+
+/// The initramfs of one `--exec` boot: removed when dropped, locked while it lives.
+#[derive(Debug)]
+pub struct ExecInitrd {
+    path: TempPath,
+    /// Holds the `flock` that tells [`remove_left_behind`] this file is in use.
+    _lock: std::fs::File,
+}
+
+impl ExecInitrd {
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// Writes, in `dir`, a new file holding the command's archive followed by `initrd`; it is
-/// removed when the returned path is dropped.
-pub fn write(dir: &Utf8Path, initrd: &Utf8Path, command: &[u8]) -> Result<TempPath> {
+/// removed when the returned value is dropped. Removes first the files of earlier boots
+/// that no live process holds (their xtask was killed).
+pub fn write(dir: &Utf8Path, initrd: &Utf8Path, command: &[u8]) -> Result<ExecInitrd> {
     let archive = archive(command)?;
     let packed = fs_err::read(initrd)?;
     fs_err::create_dir_all(dir)?;
+    remove_left_behind(dir);
     let mut file = tempfile::Builder::new()
-        .prefix("exec-initramfs-")
-        .suffix(".cpio")
+        .prefix(PREFIX)
+        .suffix(SUFFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {dir}"))?;
+    file.as_file()
+        .lock()
+        .with_context(|| format!("cannot lock {}", file.path().display()))?;
     file.write_all(&archive)
         .and_then(|()| file.write_all(&packed))
         .and_then(|()| file.flush())
         .with_context(|| format!("cannot write {}", file.path().display()))?;
-    Ok(file.into_temp_path())
+    let (lock, path) = file.into_parts();
+    Ok(ExecInitrd { path, _lock: lock })
+}
+
+/// Removes the `--exec` initramfs files in `dir` that are unlocked and older than
+/// [`LEFT_BEHIND_AFTER`]; what cannot be read or removed stays, silently (it is only
+/// space).
+fn remove_left_behind(dir: &Utf8Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(PREFIX) && name.ends_with(SUFFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = std::fs::File::open(&path) else {
+            continue;
+        };
+        let old = file
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| now.duration_since(at).unwrap_or_default() >= LEFT_BEHIND_AFTER);
+        if old && file.try_lock().is_ok() {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -77,8 +138,8 @@ mod tests {
         assert!(gzip.success());
         let packed = fs_err::read(dir.join("initramfs.cpio.gz")).unwrap();
         let command = b"echo \"it's\"\nprintf '\xff'\n";
-        let path = write(dir, &dir.join("initramfs.cpio.gz"), command).unwrap();
-        let bytes = fs_err::read(&path).unwrap();
+        let initrd = write(dir, &dir.join("initramfs.cpio.gz"), command).unwrap();
+        let bytes = fs_err::read(initrd.path()).unwrap();
         assert!(bytes.ends_with(&packed), "the initramfs follows as it is");
         let entries = rootfs::list(&bytes).unwrap();
         expect![[r#"
@@ -92,8 +153,56 @@ mod tests {
             .find(|e| e.name == ".minilinux/exec")
             .unwrap();
         assert_eq!(exec.data, command);
-        let shown = path.to_path_buf();
-        drop(path);
+        let shown = initrd.path().to_path_buf();
+        drop(initrd);
         assert!(!shown.exists(), "removed when dropped");
+    }
+
+    /// A file named as an `--exec` initramfs in `dir`, last modified `age` ago.
+    fn exec_file(dir: &Utf8Path, name: &str, age: Duration) -> std::fs::File {
+        let path = dir.join(format!("{PREFIX}{name}{SUFFIX}"));
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_modified(SystemTime::now() - age).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_write_removes_only_the_files_no_live_boot_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        fs_err::write(dir.join("initramfs.cpio"), b"").unwrap();
+        let hour = Duration::from_secs(3600);
+        drop(exec_file(dir, "killed", hour));
+        let live = exec_file(dir, "live", hour);
+        live.lock().unwrap();
+        drop(exec_file(dir, "just-made", Duration::ZERO));
+        fs_err::write(dir.join("other.cpio"), b"").unwrap();
+        let initrd = write(dir, &dir.join("initramfs.cpio"), b"true").unwrap();
+        let mut names: Vec<String> = fs_err::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !initrd.path().ends_with(n))
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "exec-initramfs-just-made.cpio",
+                "exec-initramfs-live.cpio",
+                "initramfs.cpio",
+                "other.cpio"
+            ]
+        );
+        // A live boot's file is locked, however old: another write leaves it.
+        std::fs::File::options()
+            .write(true)
+            .open(initrd.path())
+            .unwrap()
+            .set_modified(SystemTime::now() - hour)
+            .unwrap();
+        drop(exec_file(dir, "killed-too", hour));
+        let second = write(dir, &dir.join("initramfs.cpio"), b"true").unwrap();
+        assert!(initrd.path().exists() && second.path().exists());
+        assert!(!dir.join(format!("{PREFIX}killed-too{SUFFIX}")).exists());
     }
 }
