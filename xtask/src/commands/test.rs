@@ -145,9 +145,8 @@ pub fn run(ctx: &Ctx, args: TestArgs) -> Result<ExitCode> {
         phases.time("cargo test", || cargo_test(test, &mut tally));
         if !args.no_e2e {
             let tally = Mutex::new(&mut tally);
-            let mut beside = Vec::new();
-            phases.time("e2e", || {
-                run_e2e_at_once(ctx, built, built_others, &args, &tally, &mut beside)
+            let beside = phases.time("e2e", || {
+                run_e2e_at_once(ctx, built, built_others, &args, &tally)
             });
             for (name, took) in beside {
                 phases.add_background(name, took);
@@ -281,16 +280,15 @@ fn cargo_test_command(board: &Board, built: bool) -> Command {
 
 /// The end-to-end suites of the first board (`built`) and of the others as their
 /// builds arrive, all at once, each on its own thread: a boot under TCG keeps about one
-/// core busy, and most of a suite is waiting on the guest. Each board's e2e and
-/// background build time goes to `beside`.
+/// core busy, and most of a suite is waiting on the guest. Returns each board's
+/// background build and suite time, in the order they ended.
 fn run_e2e_at_once(
     ctx: &Ctx,
     built: std::result::Result<(), Failure>,
     built_others: Receiver<Built>,
     args: &TestArgs,
     tally: &Mutex<&mut Tally>,
-    beside: &mut Vec<(String, Duration)>,
-) {
+) -> Vec<(String, Duration)> {
     let (sender, times) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
         let first = sender.clone();
@@ -308,7 +306,7 @@ fn run_e2e_at_once(
         }
     });
     drop(sender);
-    beside.extend(times);
+    times.into_iter().collect()
 }
 
 /// How long `work` took.

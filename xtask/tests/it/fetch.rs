@@ -673,10 +673,13 @@ fn a_corrupt_download_from_the_debian_archive_is_discarded_and_downloaded_again(
     std::fs::remove_file(sb.path(&format!("{tarball}.sha256"))).unwrap();
     sb.write(tarball, "corrupt");
     let unrecorded = sb.fetch(&["--verify"], &redact);
-    assert_eq!(
-        section(&unrecorded, "stdout"),
-        section(&redownloaded, "stdout")
-    );
+    for part in ["stdout", "error"] {
+        assert_eq!(
+            section(&unrecorded, part),
+            section(&redownloaded, part),
+            "--- {part}"
+        );
+    }
     check(
         format!(
             "{}\n{}",

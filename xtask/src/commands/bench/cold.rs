@@ -175,32 +175,34 @@ fn measure(scratch: &Scratch) -> Result<Measured> {
     rows.push(Row::single("setup (cold)", once(setup)));
     // ccache is used whenever installed (`build --no-ccache` opts out): the cold pass
     // fills the scratch ccache, the pass after `clean` reads it.
-    let mut all = [0.0; 2];
-    for (pass, wall) in ["cold", "after clean"].into_iter().zip(&mut all) {
-        if pass == "after clean" {
-            timed(scratch.xtask(&["clean"]))?;
-        }
-        let (seconds, stderr) = timed(scratch.xtask(&["all", "--no-boot"]))?;
-        let stages = stage_times(&stderr);
-        if stages.is_empty() {
-            bail!("no summary table in the output of `all --no-boot`:\n{stderr}");
-        }
-        for (stage, seconds) in stages {
-            rows.push(Row::single(format!("{stage} ({pass})"), once(seconds)));
-        }
-        rows.push(Row::single(
-            format!("all --no-boot, wall ({pass})"),
-            once(seconds),
-        ));
-        *wall = seconds;
-    }
+    let cold_all = all_no_boot(scratch, "cold", &mut rows)?;
+    timed(scratch.xtask(&["clean"]))?;
+    let warm_all = all_no_boot(scratch, "after clean", &mut rows)?;
     let (boot, _) = timed(scratch.xtask(&["qemu", "--exec", "true"]))?;
     rows.push(Row::single("boot to `true`'s exit (cold)", once(boot)));
     Ok(Measured {
         rows,
-        cold: compile + setup + all[0] + boot,
-        warm: all[1],
+        cold: compile + setup + cold_all + boot,
+        warm: warm_all,
     })
+}
+
+/// `all --no-boot` as the `pass`: a row per stage of its summary and one of its wall
+/// time, which it returns.
+fn all_no_boot(scratch: &Scratch, pass: &str, rows: &mut Vec<Row>) -> Result<f64> {
+    let (seconds, stderr) = timed(scratch.xtask(&["all", "--no-boot"]))?;
+    let stages = stage_times(&stderr);
+    if stages.is_empty() {
+        bail!("no summary table in the output of `all --no-boot`:\n{stderr}");
+    }
+    for (stage, seconds) in stages {
+        rows.push(Row::single(format!("{stage} ({pass})"), once(seconds)));
+    }
+    rows.push(Row::single(
+        format!("all --no-boot, wall ({pass})"),
+        once(seconds),
+    ));
+    Ok(seconds)
 }
 
 #[cfg(test)]
