@@ -30,7 +30,7 @@ pub struct BuildArgs {
     pub distcc: Option<String>,
     /// Parallel make jobs (default: number of cores, or with --distcc the hosts' job slots)
     #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
+    pub jobs: Option<std::num::NonZeroUsize>,
 }
 
 /// Runs the build stages: kernel, busybox, init.
@@ -56,11 +56,14 @@ pub fn run(ctx: &Ctx, args: &BuildArgs) -> Result<Vec<Report>> {
 }
 
 fn jobs(args: &BuildArgs, distcc: Option<&Distcc>) -> usize {
-    args.jobs.or(distcc.map(|d| d.slots)).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    })
+    args.jobs
+        .map(|n| n.get())
+        .or(distcc.map(|d| d.slots))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
 }
 
 /// Whether C goes through ccache: whenever it is installed, unless `--no-ccache`. Not part

@@ -218,6 +218,19 @@ fn case_13_boards_lists_every_board_and_marks_the_broken_ones() {
     .assert_eq(&shown.join("\n"));
 }
 
+#[test]
+fn build_with_zero_jobs_is_a_usage_error_before_any_stage() {
+    let sandbox = BoardSandbox::new("zero-jobs").removing_outputs();
+    let mut command = sandbox.xtask();
+    command.args(["--board", "zero-jobs", "build", "-j", "0"]);
+    let rendered = run_unchanged(&sandbox, command);
+    assert!(!sandbox.out_dir().exists(), "a stage ran:\n{rendered}");
+    expect![[r#"
+        status: 2
+        error: invalid value '0' for '--jobs <N>': number would be zero for non-zero type"#]]
+    .assert_eq(&status_and_error(&rendered));
+}
+
 /// A sandbox with a config file `name` holding `bytes`, and `kconfig --file` on it.
 fn kconfig_file(name: &str, bytes: &[u8]) -> (BoardSandbox, Command) {
     let sandbox = BoardSandbox::new("kconfig-bad-input");
