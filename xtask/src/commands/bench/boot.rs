@@ -13,7 +13,7 @@ use super::gen_init_cpio::{self, render_list, ListEntry};
 use super::outputs::require;
 use super::pipe::run_pipeline;
 use super::report::{Row, Section, Target, Value};
-use super::samples::{interleave, Plan, Stats, Variant};
+use super::samples::{interleave, paired_differences, Plan, Stats, Variant};
 use crate::board::Board;
 use crate::qemu::{Boot, BootRequest, FileOverrides, Session};
 use crate::render::{human_size, render_command};
@@ -271,6 +271,20 @@ fn reference_row(
     match (&setup.reference_initrd, samples.get(4)) {
         (Ok(initrd), Some(reference_runs)) => {
             let reference_to_prompt = phase(reference_runs, to_prompt)?;
+            let seconds = |runs: &[Phases]| -> Vec<f64> {
+                runs.iter().map(|p| p.to_prompt.as_secs_f64()).collect()
+            };
+            if let Some(d) = paired_differences(&seconds(ours_runs), &seconds(reference_runs)) {
+                notes.push(format!(
+                    "reference init, round by round: `Run /init` → prompt, ours minus the \
+                     reference's in the same round, median {} ({} to {}, n={}); less moved by \
+                     the host's speed than the difference of the medians",
+                    signed_ms(d.median),
+                    signed_ms(d.min),
+                    signed_ms(d.max),
+                    d.runs
+                ));
+            }
             notes.push(format!(
                 "reference init: xtask/src/commands/bench/reference_init.c, init's boot work (six \
                  mounts, /proc/cmdline, the host name, the banner, the active console, a shell in \

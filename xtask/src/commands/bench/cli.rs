@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
+use std::num::NonZeroUsize;
 use std::process::{Command, ExitCode};
 
 use super::report::{Host, Report, Section};
@@ -30,22 +31,26 @@ pub struct BenchArgs {
     /// 3 runs per variant instead of 10 (and 1 for a variant slower than 20 s)
     #[arg(long)]
     pub quick: bool,
+    /// N runs per variant instead of 10, for differences smaller than the run-to-run noise
+    /// (a boot's is 10-20 ms under TCG)
+    #[arg(long, value_name = "N", conflicts_with = "quick")]
+    pub runs: Option<NonZeroUsize>,
     /// Run only this part: kconfig, olddefconfig, pack, boot or noop (repeatable)
     #[arg(long, value_name = "NAME", value_parser = ["kconfig", "olddefconfig", "pack", "boot", "noop"])]
     pub only: Vec<String>,
     /// Instead of the benchmark: boot once with initcall_debug and write the boot's
     /// timeline (phases, initcalls) as a table, an SVG and a JSON
-    #[arg(long, conflicts_with_all = ["quick", "only", "compare"])]
+    #[arg(long, conflicts_with_all = ["quick", "runs", "only", "compare"])]
     pub timeline: bool,
     /// Where --timeline writes <board>-boot-timeline.svg and .json [default: docs/ of the workspace]
     #[arg(long, value_name = "DIR", requires = "timeline")]
     pub timeline_dir: Option<Utf8PathBuf>,
     /// Instead of the benchmark: two timelines written by --timeline side by side
-    #[arg(long, num_args = 2, value_names = ["A.json", "B.json"], conflicts_with_all = ["quick", "only"])]
+    #[arg(long, num_args = 2, value_names = ["A.json", "B.json"], conflicts_with_all = ["quick", "runs", "only"])]
     pub compare: Vec<Utf8PathBuf>,
     /// Only a cold start, measured once: xtask compiled, setup, `all` stage by stage and a
     /// boot, from empty caches in a scratch folder; then `all` after `clean` with ccache warm
-    #[arg(long, conflicts_with_all = ["only", "timeline", "compare"])]
+    #[arg(long, conflicts_with_all = ["runs", "only", "timeline", "compare"])]
     pub cold: bool,
 }
 
@@ -63,7 +68,11 @@ pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
         timeline::run(board, &dir, load_average()).context("bench --timeline")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let plan = if args.quick { Plan::QUICK } else { Plan::FULL };
+    let plan = match (args.quick, args.runs) {
+        (true, _) => Plan::QUICK,
+        (false, Some(runs)) => Plan::with_runs(runs.get()),
+        (false, None) => Plan::FULL,
+    };
     let out_dir = out_dir();
     fs_err::create_dir_all(&out_dir)?;
     let scratch = tempfile::Builder::new()

@@ -40,6 +40,8 @@ int main(int argc, char **argv, char **envp)
 	mnt("proc", "/proc", NOSUID | NODEV | NOEXEC, "");
 	mnt("sysfs", "/sys", NOSUID | NODEV | NOEXEC, "");
 	mnt("devtmpfs", "/dev", NOSUID, "mode=0755");
+	/* A fresh devtmpfs has no pts directory: init creates it too. */
+	mkdir("/dev/pts", 0755);
 	mnt("devpts", "/dev/pts", NOSUID | NOEXEC, "mode=0620,ptmxmode=0666");
 	mnt("tmpfs", "/tmp", NOSUID | NODEV, "mode=1777");
 	mnt("tmpfs", "/run", NOSUID | NODEV, "mode=0755");

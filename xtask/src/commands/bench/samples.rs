@@ -44,6 +44,13 @@ impl Stats {
     }
 }
 
+/// Stats of `a[i] - b[i]` for the runs both have: the difference round by round, which a
+/// change in the machine's speed between rounds moves far less than it moves the medians.
+pub fn paired_differences(a: &[f64], b: &[f64]) -> Option<Stats> {
+    let differences: Vec<f64> = a.iter().zip(b).map(|(a, b)| a - b).collect();
+    Stats::of(&differences)
+}
+
 /// How often to run each variant of a measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
@@ -62,6 +69,17 @@ impl Plan {
         min_runs: 3,
         budget: Duration::from_secs(120),
     };
+    /// `--runs N`: `N` runs, with the full plan's floor of 3 and its time budget per run
+    /// (12 s), so a slow variant still stops short as it does in the full plan.
+    pub fn with_runs(runs: usize) -> Plan {
+        let per_run = Plan::FULL.budget / Plan::FULL.runs as u32;
+        Plan {
+            runs,
+            min_runs: Plan::FULL.min_runs.min(runs),
+            budget: per_run * u32::try_from(runs).unwrap_or(u32::MAX),
+        }
+    }
+
     /// `--quick`: 3 runs, 1 for a variant that takes more than 20 s.
     pub const QUICK: Plan = Plan {
         runs: 3,
@@ -206,6 +224,50 @@ mod tests {
             budget: Duration::ZERO,
         };
         expect!["[2, 2]"].assert_eq(&format!("{:?}", counted(plan)));
+    }
+
+    #[test]
+    fn paired_differences_are_taken_round_by_round() {
+        // The first series is slower in every round, by 1 to 3, while the rounds drift
+        // by 100; the second has a fifth run with no pair, which moves its median (297
+        // against 250) but not the pairs.
+        let ours = [100.0, 200.0, 300.0, 400.0];
+        let theirs = [99.0, 198.0, 297.0, 398.0, 500.0];
+        check_paired(
+            &ours,
+            &theirs,
+            expect!["Some(Stats { median: 2.0, min: 1.0, max: 3.0, runs: 4 })"],
+        );
+        check_paired(&[], &theirs, expect!["None"]);
+    }
+
+    fn check_paired(a: &[f64], b: &[f64], expected: Expect) {
+        expected.assert_eq(&format!("{:?}", paired_differences(a, b)));
+    }
+
+    #[test]
+    fn runs_asked_for_keep_the_full_plans_floor_and_budget_per_run() {
+        let plans = [1, 3, 30].map(Plan::with_runs);
+        expect![[r#"
+            [
+                Plan {
+                    runs: 1,
+                    min_runs: 1,
+                    budget: 12s,
+                },
+                Plan {
+                    runs: 3,
+                    min_runs: 3,
+                    budget: 36s,
+                },
+                Plan {
+                    runs: 30,
+                    min_runs: 3,
+                    budget: 360s,
+                },
+            ]
+        "#]]
+        .assert_debug_eq(&plans);
     }
 
     #[test]
