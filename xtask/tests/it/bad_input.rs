@@ -231,6 +231,41 @@ fn build_with_zero_jobs_is_a_usage_error_before_any_stage() {
     .assert_eq(&status_and_error(&rendered));
 }
 
+#[test]
+fn bench_runs_that_cannot_be_measured_are_usage_errors_before_any_boot() {
+    let sandbox = BoardSandbox::new("bench-runs").removing_outputs();
+    let refused = [
+        vec!["--runs", "0"],
+        vec!["--runs", "3", "--quick"],
+        vec!["--runs", "3", "--cold"],
+        vec!["--runs", "many"],
+    ]
+    .map(|args| {
+        let mut command = sandbox.xtask();
+        command.args(["--board", "bench-runs", "bench"]).args(&args);
+        let rendered = run_unchanged(&sandbox, command);
+        assert!(!sandbox.out_dir().exists(), "a stage ran:\n{rendered}");
+        format!("{}\n{}", args.join(" "), status_and_error(&rendered))
+    });
+    expect![[r#"
+        --runs 0
+        status: 2
+        error: invalid value '0' for '--runs <N>': number would be zero for non-zero type
+
+        --runs 3 --quick
+        status: 2
+        error: the argument '--runs <N>' cannot be used with '--quick'
+
+        --runs 3 --cold
+        status: 2
+        error: the argument '--runs <N>' cannot be used with '--cold'
+
+        --runs many
+        status: 2
+        error: invalid value 'many' for '--runs <N>': invalid digit found in string"#]]
+    .assert_eq(&refused.join("\n\n"));
+}
+
 /// A sandbox with a config file `name` holding `bytes`, and `kconfig --file` on it.
 fn kconfig_file(name: &str, bytes: &[u8]) -> (BoardSandbox, Command) {
     let sandbox = BoardSandbox::new("kconfig-bad-input");
