@@ -345,7 +345,9 @@ impl Scope<'_> {
     }
 
     /// For each of `symbols` that the board's fragment asks for but `actual` lacks, says
-    /// so on stderr, with the reason when the Kconfig sources are at hand.
+    /// so on stderr, with the reason when the Kconfig sources are at hand: for the kernel,
+    /// `why`'s chain and checked fix; for busybox (or a kernel tree that cannot be
+    /// evaluated), the light scan's reason.
     fn explain_dropped(&self, actual: &Config, path: &Utf8Path, symbols: &[String]) -> Result<()> {
         let board = self.board()?;
         let fragment_path = match self.package {
@@ -367,12 +369,34 @@ impl Scope<'_> {
         if dropped.is_empty() {
             return Ok(());
         }
-        let index = self.symbols("reasons are not shown")?;
+        // What explains them, found before the heading so that a note comes first.
+        let tree = match self.package {
+            Package::Linux => match self.kernel_kconfig() {
+                Ok(run) => Some(self.load_tree(&run)?),
+                Err(_) => None,
+            },
+            Package::Busybox => None,
+        };
+        let index = match tree {
+            Some(_) => None,
+            None => self.symbols("reasons are not shown")?,
+        };
         eprintln!(
             "{} asks for values that {} does not have:",
             display_path(&fragment_path),
             display_path(path)
         );
+        if let Some(loaded) = tree {
+            self.explain_by_evaluation(
+                &loaded,
+                (path, actual),
+                (&fragment_path, &fragment),
+                &dropped,
+            );
+            // As in `set`: freeing the tree would take longer than the command.
+            std::mem::forget(loaded);
+            return Ok(());
+        }
         for d in &dropped {
             eprintln!("  {d}");
             if let Some(index) = &index {

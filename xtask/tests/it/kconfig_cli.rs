@@ -611,9 +611,20 @@ fn show_explains_values_the_fragment_asked_for_that_did_not_survive() {
             --- stderr
             $TMP/boards/cli-test/linux.config asks for values that final.config does not have:
               CONFIG_RD_GZIP: requested y, got nothing (not visible)
-                  Kconfig:11: depends on BLK_DEV_INITRD (= n); off: CONFIG_BLK_DEV_INITRD
+                  CONFIG_RD_GZIP=n  (no default applies (defined at Kconfig:11))
+                  requested y cannot hold:
+                    CONFIG_RD_GZIP=n (Kconfig:11): not visible
+                      Kconfig:12: depends on BLK_DEV_INITRD [= n]
+                        CONFIG_BLK_DEV_INITRD=n (Kconfig:7): can be set
+                  it holds with (checked by evaluating it):
+                    CONFIG_BLK_DEV_INITRD=y
+                    CONFIG_RD_GZIP=y
               CONFIG_DEVTMPFS: requested y, got nothing (not visible)
-                  no unmet `depends on` found; a range, select, default or a parent menu decided
+                  CONFIG_DEVTMPFS=n  (no default applies (defined at Kconfig:3))
+                  requested y cannot hold:
+                    CONFIG_DEVTMPFS=n (Kconfig:3): can be set
+                  it holds with (checked by evaluating it):
+                    CONFIG_DEVTMPFS=y
             error: final.config does not have it (off): CONFIG_RD_GZIP, CONFIG_DEVTMPFS
         "#]],
     );

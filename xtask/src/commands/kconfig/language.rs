@@ -234,6 +234,41 @@ impl Scope<'_> {
         Ok(())
     }
 
+    /// For `show`: why each of `dropped` is missing from `shown`, on stderr: `why`'s
+    /// chain and checked fix, evaluated over `shown` itself (as `--file F why` does), with
+    /// the values' origins in `shown` and in `fragment`.
+    pub(super) fn explain_by_evaluation(
+        &self,
+        loaded: &LoadedTree,
+        shown: (&Utf8Path, &Config),
+        fragment: (&Utf8Path, &Config),
+        dropped: &[kconfig::Dropped],
+    ) {
+        let input = Input {
+            text: shown.1.to_string(),
+            sources: vec![
+                (display_path(shown.0).to_string(), shown.1.clone()),
+                (display_path(fragment.0).to_string(), fragment.1.clone()),
+            ],
+            defconfig: None,
+        };
+        let mut e = Evaluation::read(&loaded.tree, &input.text);
+        let mut lines = String::new();
+        for d in dropped {
+            lines.push_str(&format!("  {d}\n"));
+            let requested = value_text(&d.requested);
+            match e.why(&d.symbol, Some(&requested), &input.fragments()) {
+                Some(why) => {
+                    for line in why.to_string().lines() {
+                        lines.push_str(&format!("      {line}\n"));
+                    }
+                }
+                None => lines.push_str("      no Kconfig file defines it\n"),
+            }
+        }
+        eprint!("{lines}");
+    }
+
     /// For `set`: each of `symbols` whose value in `fragment` will not survive
     /// olddefconfig, with `why`'s explanation, on stderr. Skipped (with a note) where the
     /// evaluator cannot run.
