@@ -6,10 +6,11 @@
 //! `arch/{x86,arm64}/configs/*defconfig`, every fourth of `arch/arm/configs` (sorted by
 //! name) and versatilepb's `versatile_defconfig` (`make` takes seconds per file, and the
 //! full set would dominate `cargo xtask test`); `MINILINUX_KCONFIG_FULL=1` compares
-//! every one of them, `MINILINUX_KCONFIG_ALL_ARCHES=1` every defconfig of every arch
-//! (with `MINILINUX_KCONFIG_DEFCONFIG=1`, `make <name>` against `conf --defconfig` in
-//! process as well). A cross compiler `<prefix>gcc` is used when installed, else the
-//! host's `gcc`, the same for both sides. `make` runs on one thread per core.
+//! every one of them, `MINILINUX_KCONFIG_ALL_ARCHES=1` every defconfig of every arch,
+//! subfolders included (with `MINILINUX_KCONFIG_DEFCONFIG=1`, `make defconfig
+//! KBUILD_DEFCONFIG=<name>` against `conf --defconfig` in process as well). A cross
+//! compiler `<prefix>gcc` is used when installed, else the host's `gcc`, the same for
+//! both sides. `make` runs on one thread per core.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -75,8 +76,8 @@ struct Tally {
     differ: Vec<String>,
 }
 
-/// `make O=<out> ARCH=<arch> CROSS_COMPILE=<cross> <target>`; the written `.config`.
-fn make(src: &Path, out: &Path, arch: &str, cross: &str, target: &str) -> Option<String> {
+/// `make O=<out> ARCH=<arch> CROSS_COMPILE=<cross> <targets...>`; the written `.config`.
+fn make(src: &Path, out: &Path, arch: &str, cross: &str, targets: &[&str]) -> Option<String> {
     let status = Command::new("make")
         .arg("-s")
         .arg("-C")
@@ -84,7 +85,7 @@ fn make(src: &Path, out: &Path, arch: &str, cross: &str, target: &str) -> Option
         .arg(format!("O={}", out.display()))
         .arg(format!("ARCH={arch}"))
         .arg(format!("CROSS_COMPILE={cross}"))
-        .arg(target)
+        .args(targets)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
@@ -104,12 +105,23 @@ struct Job {
     defconfig: Option<String>,
 }
 
-/// The `*defconfig` files of `arch/<folder>/configs`, sorted, only the sampled ones with
-/// `sample`.
+/// The `*defconfig` files of `arch/<folder>/configs` and of its subfolders (powerpc's
+/// `85xx/` and the like, which `make 85xx/<name>` takes), sorted, only the sampled ones
+/// with `sample`.
 fn defconfigs(src: &Path, folder: &str, sample: bool) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(src.join("arch").join(folder).join("configs"))
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let entries = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default()
+    };
+    let mut files = Vec::new();
+    for path in entries(&src.join("arch").join(folder).join("configs")) {
+        if path.is_dir() {
+            files.extend(entries(&path));
+        } else {
+            files.push(path);
+        }
+    }
     files.retain(|f| {
         let name = f.file_name().unwrap_or_default().to_string_lossy();
         name == "defconfig" || name.ends_with("_defconfig")
@@ -147,16 +159,29 @@ fn make_each(src: &Path, jobs: &mut [Job], defconfig_mode: bool) {
                     let mut job = job.lock().unwrap();
                     let arch = make_arch(&job.folder).to_string();
                     let cross = cross_compile(&job.folder);
-                    let name = job.file.file_name().unwrap().to_string_lossy().to_string();
+                    let name = target_name(src, &job);
                     std::fs::copy(&job.file, out.path().join(".config")).unwrap();
-                    job.olddefconfig = make(src, out.path(), &arch, &cross, "olddefconfig");
+                    job.olddefconfig = make(src, out.path(), &arch, &cross, &["olddefconfig"]);
                     if defconfig_mode && job.olddefconfig.is_some() {
-                        job.defconfig = make(src, out.path(), &arch, &cross, &name);
+                        // `make defconfig` with the file named, not `make <name>`: an arch
+                        // Makefile may have a rule of that name that does something else
+                        // (riscv's `rv32_defconfig` is `defconfig` plus `32-bit.config`).
+                        let named = format!("KBUILD_DEFCONFIG={name}");
+                        job.defconfig =
+                            make(src, out.path(), &arch, &cross, &["defconfig", &named]);
                     }
                 }
             });
         }
     });
+}
+
+/// The defconfig's name as `make` takes it: its path below `arch/<folder>/configs`
+/// (`85xx/socrates_defconfig` for one in a subfolder).
+fn target_name(src: &Path, job: &Job) -> String {
+    let configs = src.join("arch").join(&job.folder).join("configs");
+    let relative = job.file.strip_prefix(&configs).unwrap_or(&job.file);
+    relative.to_string_lossy().to_string()
 }
 
 /// The kernel's Kconfig tree for an `arch/` folder, in process.
@@ -200,7 +225,7 @@ fn compare(src: &Path, folders: &[&str], defconfig_mode: bool, sample: bool) -> 
         match tree {
             Ok(tree) => {
                 for job in jobs.iter().filter(|job| job.folder == *folder) {
-                    check_job(&tree, job, &mut tally);
+                    check_job(src, &tree, job, &mut tally);
                 }
             }
             Err(e) => tally.differ.push(format!("{folder}: cannot load: {e}")),
@@ -211,8 +236,8 @@ fn compare(src: &Path, folders: &[&str], defconfig_mode: bool, sample: bool) -> 
 }
 
 /// Ours against make's for one defconfig.
-fn check_job(tree: &Kconfig, job: &Job, tally: &mut Tally) {
-    let name = job.file.file_name().unwrap().to_string_lossy();
+fn check_job(src: &Path, tree: &Kconfig, job: &Job, tally: &mut Tally) {
+    let name = target_name(src, job);
     let folder = &job.folder;
     let Some(olddefconfig) = &job.olddefconfig else {
         // conf itself refused (an arch whose Makefile needs its own toolchain).
