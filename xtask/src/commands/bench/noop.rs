@@ -13,7 +13,6 @@ use super::report::{Row, Section, Target, Value};
 use super::samples::{interleave, Plan, Stats, Variant};
 use crate::board::Board;
 use crate::engine::BoardLock;
-use crate::kbuild;
 use crate::layout;
 use crate::render::render_command;
 
@@ -153,8 +152,11 @@ fn notes(board: &Board, make: &Command, repeated: &[String]) -> Vec<String> {
     notes
 }
 
-/// `make -C <src> O=<build> ARCH=.. CROSS_COMPILE=.. -j<cpus> <image>`, as the build stage
-/// runs it, and the image's file name (`zImage`, `Image`, `vmlinux`).
+/// `make -C <src> O=<build> ARCH=.. CROSS_COMPILE=.. [CC="ccache .."] -j<cpus> <image>`, the
+/// build stage's own command line (`stages::build::make`), and the image's file name
+/// (`zImage`, `Image`, `vmlinux`). Any other command line would not be a no-op: Kbuild
+/// rebuilds every object whose compile command changed, so a `make` without the stage's
+/// `CC=ccache ..` recompiles the kernel, and the next `all` recompiles it back.
 fn make_image(board: &Board) -> Result<(Command, String)> {
     let src = require(board.kernel_src(), "kernel source tree")?;
     let image = board
@@ -164,9 +166,14 @@ fn make_image(board: &Board) -> Result<(Command, String)> {
         .file_name()
         .context("[kernel] image has no file name")?
         .to_string();
-    let mut cmd = kbuild::make(board, &src, &board.kernel_build(), Some(&board.spec.arch));
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cmd.arg(format!("-j{jobs}")).arg(&image);
+    let mut cmd = crate::stages::build::make(
+        board,
+        &src,
+        &board.kernel_build(),
+        &Default::default(),
+        None,
+    )?;
+    cmd.arg(&image);
     Ok((cmd, image))
 }
 
