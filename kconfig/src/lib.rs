@@ -32,7 +32,7 @@ pub use config::{Config, EditError};
 pub use diff::{unified_diff, SymbolDiff};
 pub use language::{
     kernel_environment, source_arch, Assignment, Blame, BlameLine, Environment, Evaluation,
-    Kconfig, LoadError, Location, Origin, ShellCache, ShellRunner, Why,
+    Kconfig, LoadError, LoadOptions, Location, Origin, ShellCache, ShellRunner, Why,
 };
 pub use line::{Line, LineKind};
 pub use merge::{merge, Fragment, MergeOptions, Merged, Redefinition};

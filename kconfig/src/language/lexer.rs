@@ -147,6 +147,14 @@ fn word_run(input: &str) -> IResult<&str, &str> {
     take_while1(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')(input)
 }
 
+/// A word of the older grammar (busybox's kconfig), whose lexer also takes `/` and `.`
+/// in words, so that `source libbb/Config.in` names a path.
+fn path_word_run(input: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '$' | '/' | '.'))(
+        input,
+    )
+}
+
 /// Reads a Kconfig file statement by statement.
 pub(crate) struct Lexer<'t> {
     text: &'t str,
@@ -157,6 +165,8 @@ pub(crate) struct Lexer<'t> {
     token_line: Option<u32>,
     /// Characters skipped with a warning, as `conf` warns about them.
     pub warnings: Vec<String>,
+    /// Words may hold `/` and `.` (the older grammar: see [`path_word_run`]).
+    path_words: bool,
 }
 
 impl<'t> Lexer<'t> {
@@ -168,7 +178,14 @@ impl<'t> Lexer<'t> {
             after_help: false,
             token_line: None,
             warnings: Vec::new(),
+            path_words: false,
         }
+    }
+
+    /// A lexer whose words may hold `/` and `.`, as the older grammar's do.
+    pub(crate) fn with_path_words(mut self, on: bool) -> Lexer<'t> {
+        self.path_words = on;
+        self
     }
 
     fn rest(&self) -> &'t str {
@@ -245,7 +262,11 @@ impl<'t> Lexer<'t> {
                     return self.string(c, pp).map(|s| Some(Tok::Quote(s)));
                 }
                 _ => {
-                    if let Ok((_, run)) = word_run(rest) {
+                    let run = match self.path_words {
+                        true => path_word_run(rest),
+                        false => word_run(rest),
+                    };
+                    if let Ok((_, run)) = run {
                         self.token_line = Some(self.line);
                         if !run.contains('$') {
                             self.pos += run.len();

@@ -1,6 +1,6 @@
 //! `conf_parse`: a whole tree read from its top file, finalized and checked.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::environment::Environment;
 use super::error::LoadError;
@@ -8,6 +8,18 @@ use super::finalize::finalize;
 use super::model::*;
 use super::parser::Parser;
 use super::shell::ShellRunner;
+
+/// How [`Kconfig::load_with`] reads a tree beyond what the kernel's own `conf` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Folders where a relative `source` path is looked for before `srctree`: the build
+    /// folder of a tree whose `make` generates Kconfig files (busybox's `O=` folder, where
+    /// `scripts/gen_build_files.sh` writes most of its `Config.in` files).
+    pub generated: Vec<PathBuf>,
+    /// The older grammar busybox's kconfig reads: words may hold `/` and `.`, so a
+    /// `source` path need not be quoted (6.1's `conf` refuses `source libbb/Config.in`).
+    pub older_grammar: bool,
+}
 
 impl Kconfig {
     /// Parses `top` (`Kconfig` for the kernel, `Config.in` for busybox), relative to
@@ -20,7 +32,21 @@ impl Kconfig {
         env: &Environment,
         shell: &mut dyn ShellRunner,
     ) -> Result<Kconfig, LoadError> {
-        let (mut k, modules) = Parser::new(srctree, env, shell).parse(top)?;
+        Kconfig::load_with(srctree, top, env, shell, &LoadOptions::default())
+    }
+
+    /// [`Kconfig::load`] with `options` for a tree the kernel's `conf` would not read as it
+    /// is (busybox's: generated files in its build folder, the older grammar).
+    pub fn load_with(
+        srctree: &Path,
+        top: &Path,
+        env: &Environment,
+        shell: &mut dyn ShellRunner,
+        options: &LoadOptions,
+    ) -> Result<Kconfig, LoadError> {
+        let (mut k, modules) = Parser::new(srctree, env, shell)
+            .with_options(options.clone())
+            .parse(top)?;
         k.modules = modules.unwrap_or(SYM_NO);
         if k.menu(ROOT_MENU).prompt.is_none() {
             let id = k.props.len() as PropId;

@@ -9,6 +9,7 @@ use super::environment::Environment;
 use super::error::LoadError;
 use super::expr::{and, Cmp, Expr};
 use super::lexer::{Kw, Lexer, Op, Statement, Tok};
+use super::load::LoadOptions;
 use super::macros::{Flavor, Preprocessor};
 use super::model::*;
 use super::shell::ShellRunner;
@@ -59,6 +60,8 @@ pub(crate) struct Parser<'p> {
     file_ids: HashMap<PathBuf, FileId>,
     /// Nesting of expressions, bounded so a hostile file cannot overflow the stack.
     depth: u32,
+    /// What beyond the kernel's `conf` this tree needs (busybox's).
+    options: LoadOptions,
 }
 
 type Res<T> = Result<T, LoadError>;
@@ -116,7 +119,14 @@ impl<'p> Parser<'p> {
             pp: Preprocessor::new(env, shell),
             file_ids: HashMap::new(),
             depth: 0,
+            options: LoadOptions::default(),
         }
+    }
+
+    /// The parser with `options` (see [`LoadOptions`]).
+    pub(crate) fn with_options(mut self, options: LoadOptions) -> Parser<'p> {
+        self.options = options;
+        self
     }
 
     fn error(&self, message: impl Into<String>) -> LoadError {
@@ -160,7 +170,12 @@ impl<'p> Parser<'p> {
         let path = if name.is_absolute() {
             name.to_path_buf()
         } else {
-            self.k.srctree.join(name)
+            self.options
+                .generated
+                .iter()
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| self.k.srctree.join(name))
         };
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -221,7 +236,7 @@ impl<'p> Parser<'p> {
     }
 
     fn parse_file(&mut self, text: &str, top: bool) -> Res<()> {
-        let mut lexer = Lexer::new(text);
+        let mut lexer = Lexer::new(text).with_path_words(self.options.older_grammar);
         let mut first = top;
         self.pp.file = self.current_name().display().to_string();
         while let Some(stmt) = lexer.statement(&mut self.pp)? {
@@ -363,7 +378,10 @@ impl<'p> Parser<'p> {
                 if self.in_choice() {
                     return Err(self.error("invalid statement"));
                 }
-                let path = self.quoted_line(t, 1)?;
+                let path = match t.as_slice() {
+                    [_, Tok::Word(w)] if self.options.older_grammar => w.clone(),
+                    _ => self.quoted_line(t, 1)?,
+                };
                 self.include(PathBuf::from(path), false)
             }
             Tok::Word(w) if matches!(w.as_str(), "rsource" | "osource" | "orsource") => {

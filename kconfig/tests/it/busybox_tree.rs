@@ -73,3 +73,52 @@ fn busybox_defconfigs_and_a_generated_config_round_trip_and_are_all_scanned() {
         index.len()
     );
 }
+
+/// Busybox's `Config.in` tree read in process (its generated files from the build folder
+/// `MINILINUX_BUSYBOX_BUILD`, its older grammar) and its configured `.config` through
+/// `olddefconfig`: every value written is the one busybox's own `conf` wrote. Busybox's
+/// older `conf` also writes some symbols that are not visible, which 6.1's does not:
+/// those are listed.
+#[test]
+fn busybox_config_in_evaluates_to_the_values_its_conf_wrote() {
+    let test = "busybox_config_in_evaluates_to_the_values_its_conf_wrote";
+    let Some(src) = busybox_src(test) else {
+        return;
+    };
+    let Some(build) = std::env::var_os("MINILINUX_BUSYBOX_BUILD").map(PathBuf::from) else {
+        println!("skipped: {test}: set MINILINUX_BUSYBOX_BUILD to its configured build folder");
+        return;
+    };
+    let env = kconfig::Environment::new(Default::default());
+    let mut shell = kconfig::ShellCache::new(&env);
+    let options = kconfig::LoadOptions {
+        generated: vec![build.clone()],
+        older_grammar: true,
+    };
+    let top = std::path::Path::new("Config.in");
+    let tree = kconfig::Kconfig::load_with(&src, top, &env, &mut shell, &options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let theirs = std::fs::read_to_string(build.join(".config")).unwrap();
+    let ours = kconfig::Evaluation::olddefconfig(&tree, &theirs);
+    let values = |text: &str| -> std::collections::BTreeSet<String> {
+        text.lines()
+            .filter(|l| l.starts_with("CONFIG_"))
+            .map(str::to_string)
+            .collect()
+    };
+    let (ours, theirs) = (values(&ours), values(&theirs));
+    let not_theirs: Vec<&String> = ours.difference(&theirs).collect();
+    assert!(
+        not_theirs.is_empty(),
+        "values busybox's conf did not write: {not_theirs:#?}"
+    );
+    assert!(ours.len() > 500, "only {} values", ours.len());
+    let only_theirs: Vec<&String> = theirs.difference(&ours).collect();
+    println!("{} values as busybox's conf wrote them", ours.len());
+    expect_test::expect![[r#"
+        [
+            "CONFIG_FEATURE_KILL_DELAY=0",
+            "CONFIG_TELINIT_PATH=\"\"",
+        ]
+    "#]].assert_debug_eq(&only_theirs);
+}

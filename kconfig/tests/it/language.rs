@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use expect_test::{expect, Expect};
-use kconfig::{Environment, Evaluation, Kconfig, ShellCache};
+use kconfig::{Environment, Evaluation, Kconfig, LoadOptions, ShellCache};
 
 /// Writes `files` (`name`, text; the first is the top file) into a temporary tree.
 fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -226,4 +226,49 @@ fn hostile_input_never_panics() {
         let dir = tree(&[("Kconfig", text)]);
         let _ = load(dir.path(), "Kconfig");
     }
+}
+
+/// Busybox's tree: `source` paths unquoted (its older grammar) and most `Config.in` files
+/// generated into the build folder by its make. The kernel's rules refuse it; with
+/// `LoadOptions` it reads, and the generated file wins over one of the same name in the
+/// source tree.
+#[test]
+fn the_older_grammar_and_generated_files_read_with_load_options() {
+    let src = tree(&[
+        (
+            "Config.in",
+            "mainmenu \"Toy box\"\nconfig STATIC\n\tbool \"static\"\nsource archival/Config.in\n",
+        ),
+        // What the source tree has: the template, which make turns into the real file.
+        ("archival/Config.in", "config STALE\n\tbool \"stale\"\n"),
+    ]);
+    let build = tree(&[(
+        "archival/Config.in",
+        "config GZIP\n\tbool \"gzip\"\n\tdefault y\n\tdepends on !STATIC\n",
+    )]);
+    let env = Environment::new(Default::default());
+    let mut shell = ShellCache::new(&env);
+    let top = Path::new("Config.in");
+    let refused = match Kconfig::load(src.path(), top, &env, &mut shell) {
+        Ok(_) => "loaded".to_string(),
+        Err(e) => e.to_string(),
+    };
+    let options = LoadOptions {
+        generated: vec![build.path().to_path_buf()],
+        older_grammar: true,
+    };
+    let tree = Kconfig::load_with(src.path(), top, &env, &mut shell, &options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let written = Evaluation::olddefconfig(&tree, "# CONFIG_STATIC is not set\n");
+    expect![[r#"
+        Config.in:4: syntax error
+        ---
+        #
+        # Automatically generated file; DO NOT EDIT.
+        # Toy box
+        #
+        # CONFIG_STATIC is not set
+        CONFIG_GZIP=y
+    "#]]
+    .assert_eq(&format!("{refused}\n---\n{written}"));
 }

@@ -265,6 +265,7 @@ fn cargo_test_command(board: &Board, built: bool) -> Command {
     }
     test.env("MINILINUX_KERNEL_SRC", board.kernel_src());
     test.env("MINILINUX_BUSYBOX_SRC", board.busybox_src());
+    test.env("MINILINUX_BUSYBOX_BUILD", board.busybox_build());
     if board.name == DEFAULT_BOARD {
         match boot_files(board) {
             Ok(dir) => {
