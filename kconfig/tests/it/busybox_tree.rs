@@ -120,5 +120,6 @@ fn busybox_config_in_evaluates_to_the_values_its_conf_wrote() {
             "CONFIG_FEATURE_KILL_DELAY=0",
             "CONFIG_TELINIT_PATH=\"\"",
         ]
-    "#]].assert_debug_eq(&only_theirs);
+    "#]]
+    .assert_debug_eq(&only_theirs);
 }

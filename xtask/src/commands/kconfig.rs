@@ -238,15 +238,40 @@ impl Scope<'_> {
         Ok(Some(index))
     }
 
-    /// What symbols are checked against: for the kernel, its evaluated Kconfig tree
-    /// (cached); for busybox, the light scan; `None` (with a note) without sources.
+    /// What symbols are checked against: the evaluated tree when there is one (see
+    /// [`Self::tree_for_checks`]), else the light scan; `None` (with a note) without
+    /// sources.
     fn checker(&self) -> Result<Option<Symbols>> {
-        if matches!(self.package, Package::Linux) {
-            if let Ok(run) = self.kernel_kconfig() {
-                return Ok(Some(Symbols::Tree(Box::new(self.load_tree(&run)?))));
-            }
+        if let Some(loaded) = self.tree_for_checks()? {
+            return Ok(Some(Symbols::Tree(Box::new(loaded))));
         }
         Ok(self.symbols("symbols are not checked")?.map(Symbols::Index))
+    }
+
+    /// The evaluated tree for `set`'s and `show`'s checks, when there is one: the
+    /// kernel's when its sources are there (a tree that does not parse is an error);
+    /// busybox's once `configure` has generated its `Config.in` files (one that cannot be
+    /// read falls back to the light scan, with a note).
+    fn tree_for_checks(&self) -> Result<Option<LoadedTree>> {
+        match self.package {
+            Package::Linux => match self.kernel_kconfig() {
+                Ok(run) => Ok(Some(self.load_tree(&run)?)),
+                Err(_) => Ok(None),
+            },
+            Package::Busybox => {
+                let board = self.board()?;
+                if !board.busybox_build().join("archival/Config.in").is_file() {
+                    return Ok(None);
+                }
+                match self.evaluated_tree() {
+                    Ok(loaded) => Ok(Some(loaded)),
+                    Err(e) => {
+                        eprintln!("note: busybox's Config.in not evaluated ({e:#}); the light scan instead");
+                        Ok(None)
+                    }
+                }
+            }
+        }
     }
 
     fn set(&self, assignments: &[String], dry_run: bool) -> Result<()> {
@@ -370,13 +395,7 @@ impl Scope<'_> {
             return Ok(());
         }
         // What explains them, found before the heading so that a note comes first.
-        let tree = match self.package {
-            Package::Linux => match self.kernel_kconfig() {
-                Ok(run) => Some(self.load_tree(&run)?),
-                Err(_) => None,
-            },
-            Package::Busybox => None,
-        };
+        let tree = self.tree_for_checks()?;
         let index = match tree {
             Some(_) => None,
             None => self.symbols("reasons are not shown")?,
