@@ -24,7 +24,6 @@ pub use dotconfig::Evaluation;
 pub use environment::Environment;
 pub use error::LoadError;
 pub use kernel_env::{kernel_environment, source_arch};
-pub use load::LoadOptions;
-pub use model::{Kconfig, Location};
+pub use model::{Kconfig, LoadOptions, Location};
 pub use shell::{ShellCache, ShellRunner};
 pub use why::{Assignment, Why};

@@ -1,6 +1,6 @@
 //! `conf_parse`: a whole tree read from its top file, finalized and checked.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::environment::Environment;
 use super::error::LoadError;
@@ -8,18 +8,6 @@ use super::finalize::finalize;
 use super::model::*;
 use super::parser::Parser;
 use super::shell::ShellRunner;
-
-/// How [`Kconfig::load_with`] reads a tree beyond what the kernel's own `conf` does.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LoadOptions {
-    /// Folders where a relative `source` path is looked for before `srctree`: the build
-    /// folder of a tree whose `make` generates Kconfig files (busybox's `O=` folder, where
-    /// `scripts/gen_build_files.sh` writes most of its `Config.in` files).
-    pub generated: Vec<PathBuf>,
-    /// The older grammar busybox's kconfig reads: words may hold `/` and `.`, so a
-    /// `source` path need not be quoted (6.1's `conf` refuses `source libbb/Config.in`).
-    pub older_grammar: bool,
-}
 
 impl Kconfig {
     /// Parses `top` (`Kconfig` for the kernel, `Config.in` for busybox), relative to

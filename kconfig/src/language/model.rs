@@ -340,3 +340,15 @@ fn render_into(k: &Kconfig, e: &Expr, parent: u8, out: &mut String) {
         out.push(')');
     }
 }
+
+/// How [`Kconfig::load_with`] reads a tree beyond what the kernel's own `conf` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Folders where a relative `source` path is looked for before `srctree`: the build
+    /// folder of a tree whose `make` generates Kconfig files (busybox's `O=` folder, where
+    /// `scripts/gen_build_files.sh` writes most of its `Config.in` files).
+    pub generated: Vec<PathBuf>,
+    /// The older grammar busybox's kconfig reads: words may hold `/` and `.`, so a
+    /// `source` path need not be quoted (6.1's `conf` refuses `source libbb/Config.in`).
+    pub older_grammar: bool,
+}

@@ -9,7 +9,6 @@ use super::environment::Environment;
 use super::error::LoadError;
 use super::expr::{and, Cmp, Expr};
 use super::lexer::{Kw, Lexer, Op, Statement, Tok};
-use super::load::LoadOptions;
 use super::macros::{Flavor, Preprocessor};
 use super::model::*;
 use super::shell::ShellRunner;
