@@ -943,7 +943,7 @@ fn busybox_why_blame_set_and_show_evaluate_its_config_in_after_configure() {
          CONFIG_GZIP=y
         +# CONFIG_TAR is not set
         dry run: $TMP/boards/kconfig-busybox/busybox.config not written
-        warning: CONFIG_GZIP=y will not survive olddefconfig:
+        warning: CONFIG_GZIP=y will not survive oldconfig:
           CONFIG_GZIP=n  (no default applies (defined at archival/Config.in:1))
           requested y cannot hold:
             CONFIG_GZIP=n (archival/Config.in:1): not visible

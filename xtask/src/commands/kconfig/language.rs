@@ -319,6 +319,11 @@ impl Scope<'_> {
             }
         };
         let mut e = Evaluation::read(tree, &input.text);
+        // What `configure` runs after merging the fragment, which drops such a value.
+        let pass = match self.package {
+            Package::Linux => "olddefconfig",
+            Package::Busybox => "oldconfig",
+        };
         for symbol in symbols {
             let Some(value) = fragment.get(symbol) else {
                 continue;
@@ -328,7 +333,7 @@ impl Scope<'_> {
             };
             if !why.holds {
                 eprintln!(
-                    "warning: {}{symbol}={} will not survive olddefconfig:",
+                    "warning: {}{symbol}={} will not survive {pass}:",
                     tree.prefix(),
                     value_text(value)
                 );
