@@ -932,7 +932,7 @@ fn busybox_why_blame_set_and_show_evaluate_its_config_in_after_configure() {
         # Busybox Configuration
         #
         CONFIG_STATIC=y  # set in $TMP/boards/kconfig-busybox/busybox.config:1
-        CONFIG_TAR=y     # set in target/minilinux/kconfig-busybox/busybox/.config:2
+        CONFIG_TAR=y     # default at archival/Config.in:6
 
         $ kconfig --busybox set --dry-run GZIP=y TAR=n
         status: 0

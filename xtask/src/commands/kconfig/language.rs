@@ -121,8 +121,9 @@ impl Scope<'_> {
     }
 
     /// What `olddefconfig` reads for `why`, `blame` and `set`: `--file` as it is, or
-    /// the board's defconfig expanded with `fragment` merged onto it (for a defconfig
-    /// that is a make target, not a file, the configured `.config` as the base).
+    /// the board's defconfig expanded with `fragment` merged onto it (busybox's
+    /// `defconfig`: every default; for another defconfig that is a make target, not a
+    /// file, the configured `.config` as the base).
     pub(super) fn input(&self, loaded: &LoadedTree, fragment: Option<&Config>) -> Result<Input> {
         let tree = &loaded.tree;
         if let (Some(file), None) = (&self.file, fragment) {
@@ -160,7 +161,16 @@ impl Scope<'_> {
             .filter(|_| matches!(self.package, Package::Linux))
             .map(|s| s.join(&relative))
             .filter(|p| p.is_file());
+        // Busybox's `make defconfig` is every symbol at its default: conf's defconfig of
+        // an empty file (the same values, checked on 1.35.0; docs/kconfig.md).
+        let busybox_defaults =
+            matches!(self.package, Package::Busybox) && defconfig_name.as_str() == "defconfig";
         let (base_text, base_name, defconfig) = match defconfig_file {
+            None if busybox_defaults => (
+                Evaluation::defconfig(tree, ""),
+                "busybox's defconfig".to_string(),
+                Some(String::new()),
+            ),
             Some(path) => {
                 let text = fs_err::read_to_string(&path)?;
                 let expanded = loaded.expand_defconfig(&text)?;
