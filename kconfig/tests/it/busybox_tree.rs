@@ -123,3 +123,63 @@ fn busybox_config_in_evaluates_to_the_values_its_conf_wrote() {
     "#]]
     .assert_debug_eq(&only_theirs);
 }
+
+/// Busybox's `make defconfig` (every symbol at its default) against `conf`'s defconfig of
+/// an empty file in process, which `kconfig --busybox why`/`blame` use as the base: the
+/// same values, but for the symbols that are not visible that busybox's older `conf`
+/// also writes (listed).
+#[test]
+fn busybox_make_defconfig_is_the_defaults_evaluated_in_process() {
+    let Some(src) = busybox_src("busybox_make_defconfig_is_the_defaults_evaluated_in_process")
+    else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new("make")
+        .current_dir(&src)
+        .arg("-s")
+        .arg(format!("O={}", out.path().display()))
+        .arg("defconfig")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "make defconfig failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let env = kconfig::Environment::new(Default::default());
+    let mut shell = kconfig::ShellCache::new(&env);
+    let options = kconfig::LoadOptions {
+        generated: vec![out.path().to_path_buf()],
+        older_grammar: true,
+    };
+    let top = std::path::Path::new("Config.in");
+    let tree = kconfig::Kconfig::load_with(&src, top, &env, &mut shell, &options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let theirs = std::fs::read_to_string(out.path().join(".config")).unwrap();
+    let ours = kconfig::Evaluation::defconfig(&tree, "");
+    let values = |text: &str| -> std::collections::BTreeSet<String> {
+        text.lines()
+            .filter(|l| l.starts_with("CONFIG_"))
+            .map(str::to_string)
+            .collect()
+    };
+    let (ours, theirs) = (values(&ours), values(&theirs));
+    let not_theirs: Vec<&String> = ours.difference(&theirs).collect();
+    assert!(
+        not_theirs.is_empty(),
+        "values make defconfig did not write: {not_theirs:#?}"
+    );
+    assert!(ours.len() > 500, "only {} values", ours.len());
+    let only_theirs: Vec<&String> = theirs.difference(&ours).collect();
+    println!(
+        "{} values as busybox's make defconfig wrote them",
+        ours.len()
+    );
+    expect_test::expect![[r#"
+        [
+            "CONFIG_FEATURE_KILL_DELAY=0",
+            "CONFIG_TELINIT_PATH=\"\"",
+        ]
+    "#]].assert_debug_eq(&only_theirs);
+}
