@@ -181,5 +181,6 @@ fn busybox_make_defconfig_is_the_defaults_evaluated_in_process() {
             "CONFIG_FEATURE_KILL_DELAY=0",
             "CONFIG_TELINIT_PATH=\"\"",
         ]
-    "#]].assert_debug_eq(&only_theirs);
+    "#]]
+    .assert_debug_eq(&only_theirs);
 }

@@ -125,7 +125,6 @@ impl Scope<'_> {
     /// `defconfig`: every default; for another defconfig that is a make target, not a
     /// file, the configured `.config` as the base).
     pub(super) fn input(&self, loaded: &LoadedTree, fragment: Option<&Config>) -> Result<Input> {
-        let tree = &loaded.tree;
         if let (Some(file), None) = (&self.file, fragment) {
             let config = read_config(file)?;
             return Ok(Input {
@@ -134,12 +133,39 @@ impl Scope<'_> {
                 defconfig: None,
             });
         }
-        let board = self.board()?;
         let fragment_path = self.fragment()?;
         let fragment = match fragment {
             Some(f) => f.clone(),
             None => read_config(&fragment_path)?,
         };
+        let (base_text, base_name, defconfig) = self.base(loaded)?;
+        let base = Config::parse(&base_text).map_err(|e| e.in_file(&base_name))?;
+        let fragment_name = display_path(&fragment_path).to_string();
+        let merged = kconfig::merge(
+            &base,
+            &[Fragment {
+                name: &fragment_name,
+                config: &fragment,
+            }],
+            MergeOptions::default(),
+        );
+        let defconfig_source = match &defconfig {
+            Some(text) => Config::parse(text).map_err(|e| e.in_file(&base_name))?,
+            None => base,
+        };
+        Ok(Input {
+            text: merged.config.to_string(),
+            sources: vec![(base_name, defconfig_source), (fragment_name, fragment)],
+            defconfig,
+        })
+    }
+
+    /// The `.config` the fragment is merged onto, its name, and the defconfig text it was
+    /// expanded from (for `blame`): the kernel's defconfig file expanded; busybox's
+    /// `defconfig`, every default; another make target's, the configured `.config`.
+    fn base(&self, loaded: &LoadedTree) -> Result<(String, String, Option<String>)> {
+        let board = self.board()?;
+        let tree = &loaded.tree;
         let src = Utf8Path::from_path(tree.srctree()).map(Utf8Path::to_path_buf);
         let (relative, configured, defconfig_name) = match self.package {
             Package::Linux => (
@@ -162,10 +188,10 @@ impl Scope<'_> {
             .map(|s| s.join(&relative))
             .filter(|p| p.is_file());
         // Busybox's `make defconfig` is every symbol at its default: conf's defconfig of
-        // an empty file (the same values, checked on 1.35.0; docs/kconfig.md).
+        // an empty file (the same values: kconfig/tests/it/busybox_tree.rs).
         let busybox_defaults =
             matches!(self.package, Package::Busybox) && defconfig_name.as_str() == "defconfig";
-        let (base_text, base_name, defconfig) = match defconfig_file {
+        Ok(match defconfig_file {
             None if busybox_defaults => (
                 Evaluation::defconfig(tree, ""),
                 "busybox's defconfig".to_string(),
@@ -185,25 +211,6 @@ impl Scope<'_> {
                 })?;
                 (text, display_path(&configured).to_string(), None)
             }
-        };
-        let base = Config::parse(&base_text).map_err(|e| e.in_file(&base_name))?;
-        let fragment_name = display_path(&fragment_path).to_string();
-        let merged = kconfig::merge(
-            &base,
-            &[Fragment {
-                name: &fragment_name,
-                config: &fragment,
-            }],
-            MergeOptions::default(),
-        );
-        let defconfig_source = match &defconfig {
-            Some(text) => Config::parse(text).map_err(|e| e.in_file(&base_name))?,
-            None => base,
-        };
-        Ok(Input {
-            text: merged.config.to_string(),
-            sources: vec![(base_name, defconfig_source), (fragment_name, fragment)],
-            defconfig,
         })
     }
 
