@@ -35,19 +35,7 @@ fn busybox_defconfigs_and_a_generated_config_round_trip_and_are_all_scanned() {
     }
     assert!(texts.len() >= 5, "only {} busybox defconfigs", texts.len());
 
-    let out = tempfile::tempdir().unwrap();
-    let output = Command::new("make")
-        .current_dir(&src)
-        .arg("-s")
-        .arg(format!("O={}", out.path().display()))
-        .arg("defconfig")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "make defconfig failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let out = make_defconfig(&src);
     let generated = std::fs::read_to_string(out.path().join(".config")).unwrap();
     texts.push(("generated .config".to_string(), generated.clone()));
 
@@ -89,32 +77,10 @@ fn busybox_config_in_evaluates_to_the_values_its_conf_wrote() {
         println!("skipped: {test}: set MINILINUX_BUSYBOX_BUILD to its configured build folder");
         return;
     };
-    let env = kconfig::Environment::new(Default::default());
-    let mut shell = kconfig::ShellCache::new(&env);
-    let options = kconfig::LoadOptions {
-        generated: vec![build.clone()],
-        older_grammar: true,
-    };
-    let top = std::path::Path::new("Config.in");
-    let tree = kconfig::Kconfig::load_with(&src, top, &env, &mut shell, &options)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let tree = load_config_in(&src, &build);
     let theirs = std::fs::read_to_string(build.join(".config")).unwrap();
     let ours = kconfig::Evaluation::olddefconfig(&tree, &theirs);
-    let values = |text: &str| -> std::collections::BTreeSet<String> {
-        text.lines()
-            .filter(|l| l.starts_with("CONFIG_"))
-            .map(str::to_string)
-            .collect()
-    };
-    let (ours, theirs) = (values(&ours), values(&theirs));
-    let not_theirs: Vec<&String> = ours.difference(&theirs).collect();
-    assert!(
-        not_theirs.is_empty(),
-        "values busybox's conf did not write: {not_theirs:#?}"
-    );
-    assert!(ours.len() > 500, "only {} values", ours.len());
-    let only_theirs: Vec<&String> = theirs.difference(&ours).collect();
-    println!("{} values as busybox's conf wrote them", ours.len());
+    let only_theirs = only_theirs(&ours, &theirs, "busybox's conf");
     expect_test::expect![[r#"
         [
             "CONFIG_FEATURE_KILL_DELAY=0",
@@ -134,9 +100,26 @@ fn busybox_make_defconfig_is_the_defaults_evaluated_in_process() {
     else {
         return;
     };
+    let out = make_defconfig(&src);
+    let tree = load_config_in(&src, out.path());
+    let theirs = std::fs::read_to_string(out.path().join(".config")).unwrap();
+    let ours = kconfig::Evaluation::defconfig(&tree, "");
+    let only_theirs = only_theirs(&ours, &theirs, "busybox's make defconfig");
+    expect_test::expect![[r#"
+        [
+            "CONFIG_FEATURE_KILL_DELAY=0",
+            "CONFIG_TELINIT_PATH=\"\"",
+        ]
+    "#]]
+    .assert_debug_eq(&only_theirs);
+}
+
+/// `make -s O=<a temp folder> defconfig` in busybox's tree `src`: the folder, with the
+/// `.config` and the `Config.in` files its make generates.
+fn make_defconfig(src: &std::path::Path) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let output = Command::new("make")
-        .current_dir(&src)
+        .current_dir(src)
         .arg("-s")
         .arg(format!("O={}", out.path().display()))
         .arg("defconfig")
@@ -147,40 +130,39 @@ fn busybox_make_defconfig_is_the_defaults_evaluated_in_process() {
         "make defconfig failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    out
+}
+
+/// Busybox's `Config.in` tree in process: the source tree `src` with the files its make
+/// generated into `build`, in its older grammar.
+fn load_config_in(src: &std::path::Path, build: &std::path::Path) -> kconfig::Kconfig {
     let env = kconfig::Environment::new(Default::default());
     let mut shell = kconfig::ShellCache::new(&env);
     let options = kconfig::LoadOptions {
-        generated: vec![out.path().to_path_buf()],
+        generated: vec![build.to_path_buf()],
         older_grammar: true,
     };
     let top = std::path::Path::new("Config.in");
-    let tree = kconfig::Kconfig::load_with(&src, top, &env, &mut shell, &options)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let theirs = std::fs::read_to_string(out.path().join(".config")).unwrap();
-    let ours = kconfig::Evaluation::defconfig(&tree, "");
+    kconfig::Kconfig::load_with(src, top, &env, &mut shell, &options)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The values (`CONFIG_...=` lines) of `theirs`, written by `who`, that `ours` lacks;
+/// fails when `ours` has one `theirs` lacks, or has fewer than 500.
+fn only_theirs(ours: &str, theirs: &str, who: &str) -> Vec<String> {
     let values = |text: &str| -> std::collections::BTreeSet<String> {
         text.lines()
             .filter(|l| l.starts_with("CONFIG_"))
             .map(str::to_string)
             .collect()
     };
-    let (ours, theirs) = (values(&ours), values(&theirs));
+    let (ours, theirs) = (values(ours), values(theirs));
     let not_theirs: Vec<&String> = ours.difference(&theirs).collect();
     assert!(
         not_theirs.is_empty(),
-        "values make defconfig did not write: {not_theirs:#?}"
+        "values {who} did not write: {not_theirs:#?}"
     );
     assert!(ours.len() > 500, "only {} values", ours.len());
-    let only_theirs: Vec<&String> = theirs.difference(&ours).collect();
-    println!(
-        "{} values as busybox's make defconfig wrote them",
-        ours.len()
-    );
-    expect_test::expect![[r#"
-        [
-            "CONFIG_FEATURE_KILL_DELAY=0",
-            "CONFIG_TELINIT_PATH=\"\"",
-        ]
-    "#]]
-    .assert_debug_eq(&only_theirs);
+    println!("{} values as {who} wrote them", ours.len());
+    theirs.difference(&ours).cloned().collect()
 }
