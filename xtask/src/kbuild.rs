@@ -4,7 +4,7 @@
 
 mod tree;
 
-pub use tree::{load_busybox, KernelKconfig, LoadedTree};
+pub use tree::{busybox_generated, load_busybox, KernelKconfig, LoadedTree};
 
 use anyhow::{bail, Result};
 use camino::Utf8Path;

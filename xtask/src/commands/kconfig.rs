@@ -260,7 +260,7 @@ impl Scope<'_> {
             },
             Package::Busybox => {
                 let board = self.board()?;
-                if !board.busybox_build().join("archival/Config.in").is_file() {
+                if !crate::kbuild::busybox_generated(&board.busybox_build()) {
                     return Ok(None);
                 }
                 match self.evaluated_tree() {
@@ -370,9 +370,9 @@ impl Scope<'_> {
     }
 
     /// For each of `symbols` that the board's fragment asks for but `actual` lacks, says
-    /// so on stderr, with the reason when the Kconfig sources are at hand: for the kernel,
-    /// `why`'s chain and checked fix; for busybox (or a kernel tree that cannot be
-    /// evaluated), the light scan's reason.
+    /// so on stderr, with the reason when the Kconfig sources are at hand: `why`'s chain and
+    /// checked fix on the evaluated tree ([`Self::tree_for_checks`]), else the light scan's
+    /// reason.
     fn explain_dropped(&self, actual: &Config, path: &Utf8Path, symbols: &[String]) -> Result<()> {
         let board = self.board()?;
         let fragment_path = match self.package {

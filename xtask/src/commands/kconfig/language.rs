@@ -166,52 +166,36 @@ impl Scope<'_> {
     fn base(&self, loaded: &LoadedTree) -> Result<(String, String, Option<String>)> {
         let board = self.board()?;
         let tree = &loaded.tree;
-        let src = Utf8Path::from_path(tree.srctree()).map(Utf8Path::to_path_buf);
-        let (relative, configured, defconfig_name) = match self.package {
-            Package::Linux => (
-                Utf8PathBuf::from("arch")
+        match self.package {
+            Package::Linux => {
+                let relative = Utf8PathBuf::from("arch")
                     .join(kconfig::source_arch(&board.spec.arch))
                     .join("configs")
-                    .join(&board.spec.kernel.defconfig),
-                board.kernel_config(),
-                &board.spec.kernel.defconfig,
-            ),
-            // Busybox's defconfigs are make targets (`defconfig`, `allnoconfig`...).
-            Package::Busybox => (
-                Utf8PathBuf::new(),
-                board.busybox_config(),
-                &board.spec.busybox.defconfig,
-            ),
-        };
-        let defconfig_file = src
-            .filter(|_| matches!(self.package, Package::Linux))
-            .map(|s| s.join(&relative))
-            .filter(|p| p.is_file());
-        // Busybox's `make defconfig` is every symbol at its default: conf's defconfig of
-        // an empty file (the same values: kconfig/tests/it/busybox_tree.rs).
-        let busybox_defaults =
-            matches!(self.package, Package::Busybox) && defconfig_name.as_str() == "defconfig";
-        Ok(match defconfig_file {
-            None if busybox_defaults => (
+                    .join(&board.spec.kernel.defconfig);
+                let file = Utf8Path::from_path(tree.srctree())
+                    .map(|src| src.join(&relative))
+                    .filter(|p| p.is_file());
+                match file {
+                    Some(path) => {
+                        let text = fs_err::read_to_string(&path)?;
+                        let expanded = loaded.expand_defconfig(&text)?;
+                        Ok((expanded, relative.to_string(), Some(text)))
+                    }
+                    None => configured_base(&board.kernel_config(), &board.spec.kernel.defconfig),
+                }
+            }
+            // Busybox's `make defconfig` is every symbol at its default: conf's defconfig
+            // of an empty file (the same values: kconfig/tests/it/busybox_tree.rs).
+            Package::Busybox if board.spec.busybox.defconfig == "defconfig" => Ok((
                 Evaluation::defconfig(tree, ""),
                 "busybox's defconfig".to_string(),
                 Some(String::new()),
-            ),
-            Some(path) => {
-                let text = fs_err::read_to_string(&path)?;
-                let expanded = loaded.expand_defconfig(&text)?;
-                (expanded, relative.to_string(), Some(text))
+            )),
+            // Its others are make targets too (`allnoconfig`...).
+            Package::Busybox => {
+                configured_base(&board.busybox_config(), &board.spec.busybox.defconfig)
             }
-            None => {
-                let text = fs_err::read_to_string(&configured).with_context(|| {
-                    format!(
-                        "`{defconfig_name}` is a make target, not a defconfig file: run \
-                         `cargo xtask configure` once for the base .config"
-                    )
-                })?;
-                (text, display_path(&configured).to_string(), None)
-            }
-        })
+        }
     }
 
     /// `kconfig why SYMBOL[=VALUE]`: the value, its origin, and when the value asked for
@@ -361,6 +345,21 @@ impl Scope<'_> {
         }
         Ok(())
     }
+}
+
+/// The configured `.config` as the base, its name and no defconfig text: for a
+/// `defconfig` that is a make target, not a file.
+fn configured_base(
+    configured: &Utf8Path,
+    defconfig: &str,
+) -> Result<(String, String, Option<String>)> {
+    let text = fs_err::read_to_string(configured).with_context(|| {
+        format!(
+            "`{defconfig}` is a make target, not a defconfig file: run `cargo xtask \
+             configure` once for the base .config"
+        )
+    })?;
+    Ok((text, display_path(configured).to_string(), None))
 }
 
 /// A value as after `=` in a `.config` (`n` for `is not set`).
